@@ -20,6 +20,7 @@ from typing import Callable, Mapping
 
 import numpy as np
 from matplotlib.axes import Axes
+from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.figure import Figure
 
 __all__ = ["CLASS_COLORS", "PROBABILITY_CMAP", "CostCurvePlot", "plot_cost_curves",
@@ -28,8 +29,10 @@ __all__ = ["CLASS_COLORS", "PROBABILITY_CMAP", "CostCurvePlot", "plot_cost_curve
 
 #: Colours of class 0 and class 1 (points), matching the ends of PROBABILITY_CMAP.
 CLASS_COLORS = ("#2166ac", "#b2182b")
-#: P(y = 1) from blue (0) through white (0.5) to red (1).
-PROBABILITY_CMAP = "RdBu_r"
+#: P(y = 1) from light blue (0) through white (0.5) to light red (1): light enough
+#: that the points (CLASS_COLORS) stand out on it.
+PROBABILITY_CMAP = LinearSegmentedColormap.from_list(
+    "deepgrad_probability", ["#92c5de", "#f7f7f7", "#f4a582"])
 
 
 def _new_axes(figsize: tuple[float, float]) -> Axes:
@@ -60,10 +63,14 @@ class CostCurvePlot:
     title : str, optional
     logy : bool
         Logarithmic cost axis (useful when the cost spans decades).
+    legend : bool
+        Label the lines in a legend.
     """
 
-    def __init__(self, ax: Axes, title: str | None = None, logy: bool = False):
+    def __init__(self, ax: Axes, title: str | None = None, logy: bool = False,
+                 legend: bool = True):
         self.ax = ax
+        self.legend = legend
         self.lines: dict[str, object] = {}
         ax.set_xlabel("iteration")
         ax.set_ylabel("cost J")
@@ -92,15 +99,20 @@ class CostCurvePlot:
         for label in list(self.lines):
             if label not in arrays:
                 self.lines.pop(label).remove()
-        for label, c in arrays.items():
+        for index, (label, c) in enumerate(arrays.items()):
             it = np.arange(c.size)
+            # Colour by position, not by the axes' colour cycle: a redraw with a new
+            # label keeps the same colour.
+            color = f"C{index % 10}"
             if label in self.lines:
                 self.lines[label].set_data(it, c)
+                self.lines[label].set_color(color)
             else:
-                (self.lines[label],) = self.ax.plot(it, c, label=label, lw=1.8)
+                (self.lines[label],) = self.ax.plot(it, c, label=label, lw=1.8,
+                                                    color=color)
         self.ax.relim()
         self.ax.autoscale_view()
-        if arrays:
+        if arrays and self.legend:
             self.ax.legend(loc="upper right", fontsize="small")
         elif self.ax.get_legend() is not None:
             self.ax.get_legend().remove()
@@ -181,7 +193,7 @@ class BoundaryPlot:
         if title is not None:
             ax.set_title(title)
         self._image = ax.imshow(np.full((2, 2), 0.5), origin="lower", aspect="auto",
-                                cmap=PROBABILITY_CMAP, vmin=0.0, vmax=1.0, alpha=0.55,
+                                cmap=PROBABILITY_CMAP, vmin=0.0, vmax=1.0,
                                 interpolation="bilinear", zorder=0)
         self._scatters = [ax.scatter([], [], s=16, c=color, edgecolors="white",
                                      linewidths=0.4, label=f"y = {k}", zorder=2)
