@@ -30,8 +30,10 @@ Nothing here writes to stderr.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import inspect
+import io
 import math
 import traceback
 import warnings
@@ -54,15 +56,26 @@ __all__ = [
     "raises",
 ]
 
-# Captured at import: a student who monkeypatches np.allclose in their notebook does not
-# change how the judge compares.
-_isclose = np.isclose
+# Captured at import: a student who monkeypatches np.allclose / np.isclose / np.asarray in
+# their notebook does not change how the judge compares. The comparison itself is written
+# with array operators (which numpy binds in C, not through the ``np`` namespace), so even
+# a patch made *before* this module was imported does not reach it.
 _asarray = np.asarray
-_isfinite = np.isfinite
 _ndarray = np.ndarray
 _array2string = np.array2string
+_errstate = np.errstate
+_deepcopy = copy.deepcopy
 
+# The scalar types a graded function may return, matched by exact type (a subclass can
+# override ``__eq__`` or ``__float__``).
+_NUMPY_SCALARS = frozenset(
+    t for t in set(np.sctypeDict.values())
+    if issubclass(t, (np.bool_, np.integer, np.floating)))
+_EXACT_SCALARS = frozenset({bool, int, float}) | _NUMPY_SCALARS
 _SCALAR_TYPES = (bool, int, float, np.bool_, np.integer, np.floating)
+# numpy's default error handling: what would reach stderr in a notebook. Underflow is
+# ignored by default (exp(-1000) == 0.0 is the right answer, not a problem).
+_NUMPY_DEFAULT_ERRSTATE = dict(divide="warn", over="warn", invalid="warn", under="ignore")
 
 
 # ----------------------------------------------------------------------------- records
@@ -101,14 +114,16 @@ class Case:
     inputs: dict[str, Any]
     expected: Any
     got: Any = None
-    raised: str | None = None
+    raised: str | None = None  # what went wrong with the call, in a sentence for the student
     warnings: list[str] = field(default_factory=list)
     modified_inputs: list[str] = field(default_factory=list)
     outputs: Sequence[str] | None = None
     rtol: float = 1e-6
     atol: float = 1e-8
     mistakes: Sequence[Mistake] = ()
-    kind: str = "equal"  # "equal" | "at_least"
+    kind: str = "equal"  # "equal" | "at_least" | "raises"
+    stderr: str = ""  # what the function printed to sys.stderr
+    call: bool = True  # False for value() and at_least(): a variable, not a call
 
 
 @dataclass
@@ -116,6 +131,9 @@ class Verdict:
     passed: bool
     problems: list[str] = field(default_factory=list)
     hints: list[str] = field(default_factory=list)
+    #: False when the output itself was compared and is wrong (the report then shows
+    #: expected vs got); None when a judge does not say.
+    output_ok: bool | None = None
 
 
 class CheckFailure(AssertionError):
@@ -135,192 +153,422 @@ class Judge(Protocol):
 
 
 # ----------------------------------------------------------------------------- comparing
-def _is_plain(x: Any) -> bool:
-    """True for the types a graded function may return: arrays, numbers, tuples of them."""
-    if type(x) is _ndarray:
+def _is_plain(x: Any, _depth: int = 0) -> bool:
+    """True for the types a graded function may return: arrays, numbers, tuples of them.
+
+    Types are matched exactly: an ndarray subclass, a float subclass or any object with
+    its own ``__eq__`` is never plain, so it can never pass.
+    """
+    t = type(x)
+    if t is _ndarray:
         return x.dtype.kind in "biuf"
-    if type(x) in (tuple, list):
-        return all(_is_plain(v) for v in x)
-    return isinstance(x, _SCALAR_TYPES) and type(x).__module__ in ("builtins", "numpy")
+    if t in (tuple, list):
+        return _depth < 16 and all(_is_plain(v, _depth + 1) for v in x)
+    return t in _EXACT_SCALARS
+
+
+def _is_number(x: Any) -> bool:
+    return type(x) in _EXACT_SCALARS or (type(x) is _ndarray and x.ndim == 0
+                                         and _is_plain(x))
+
+
+def _isclose(a: Any, b: Any, rtol: float, atol: float) -> Any:
+    """``numpy.isclose(a, b, rtol, atol, equal_nan=True)``, written with array operators.
+
+    Operators dispatch to ufuncs bound in C, so monkeypatching ``np.isclose``,
+    ``np.allclose`` or ``np.abs`` (before or after import) cannot change the result.
+    """
+    a = _asarray(a, dtype=float)
+    b = _asarray(b, dtype=float)
+    with _errstate(all="ignore"):
+        return (abs(a - b) <= atol + rtol * abs(b)) | (a == b) | ((a != a) & (b != b))
+
+
+def _all_finite(a: Any) -> bool:
+    a = _asarray(a, dtype=float)
+    with _errstate(all="ignore"):
+        return bool(((a == a) & (abs(a) != math.inf)).all())
+
+
+def _type_name(x: Any) -> str:
+    return type(x).__name__
 
 
 def _describe(x: Any) -> str:
-    if type(x) is _ndarray:
-        return f"array of shape {x.shape}, dtype {x.dtype}"
-    if isinstance(x, _SCALAR_TYPES):
-        return f"scalar {type(x).__name__}"
-    if type(x) in (tuple, list):
-        return f"{type(x).__name__} of length {len(x)}"
-    return f"object of type {type(x).__name__}"
+    t = type(x)
+    if t is _ndarray:
+        return f"an array of shape {x.shape}, dtype {x.dtype}"
+    if isinstance(x, _ndarray):
+        return (f"a {_type_name(x)} of shape {x.shape} (a subclass of np.ndarray, not a "
+                "plain array)")
+    if t in _EXACT_SCALARS:
+        return f"a number ({_type_name(x)})"
+    if t in (tuple, list):
+        return f"a {t.__name__} of length {len(x)}"
+    if t is dict:
+        return f"a dict with keys {_safe_repr(list(x), 120)}"
+    if x is None:
+        return "None (did you forget a `return`?)"
+    return f"an object of type {_type_name(x)}"
 
 
-def _fmt(x: Any, limit: int = 12) -> str:
-    if type(x) is _ndarray:
-        return _array2string(x, precision=6, threshold=limit, edgeitems=3,
-                             separator=", ", suppress_small=False).replace("\n", "\n    ")
-    if isinstance(x, (float, np.floating)):
+def _safe_repr(x: Any, limit: int = 200) -> str:
+    """``repr(x)`` that survives a student's object whose ``__repr__`` misbehaves."""
+    try:
+        r = repr(x)
+        if type(r) is not str:
+            raise TypeError
+    except Exception:
+        return f"<{_type_name(x)} object>"
+    return r if len(r) <= limit else r[:limit] + "..."
+
+
+def _fmt(x: Any, limit: int = 12, indent: str = "    ") -> str:
+    """A short, readable rendering of a value; continuation lines start with ``indent``."""
+    t = type(x)
+    if t is _ndarray and x.dtype.kind in "biufc":
+        try:
+            text = _array2string(x, precision=6, threshold=limit, edgeitems=3,
+                                 separator=", ", suppress_small=False)
+        except Exception:  # np.array2string relies on numpy functions a student can patch
+            flat = x.reshape(-1)[:limit].tolist()
+            return f"<array of shape {x.shape} starting {_safe_repr(flat, 120)}>"
+        return text.replace("\n", "\n" + indent)
+    if t in (float, np.float64, np.float32, np.float16):
         return repr(float(x))
-    return repr(x)
+    if t in _EXACT_SCALARS:
+        return repr(x.item() if hasattr(x, "item") else x)
+    if t is dict:
+        items = [f"{_safe_repr(k, 40)}: {_fmt_inner(v)}" for k, v in list(x.items())[:8]]
+        more = ", ..." if len(x) > 8 else ""
+        return "{" + ", ".join(items) + more + "}"
+    if t in (tuple, list):
+        items = [_fmt_inner(v) for v in x[:8]]
+        more = ", ..." if len(x) > 8 else ""
+        trail = "," if t is tuple and len(x) == 1 else ""
+        o, c = ("(", ")") if t is tuple else ("[", "]")
+        return o + ", ".join(items) + more + trail + c
+    return _safe_repr(x)
 
 
-def _close(got: Any, expected: Any, rtol: float, atol: float) -> bool:
-    """Same kind (array vs scalar), same shape, values within tolerance, no stray NaN."""
-    if type(expected) in (tuple, list):
-        return (type(got) in (tuple, list) and len(got) == len(expected)
-                and all(_close(g, e, rtol, atol) for g, e in zip(got, expected)))
+def _fmt_inner(x: Any) -> str:
+    """A value inside a container: small arrays inline, larger ones by shape."""
+    if type(x) is _ndarray:
+        if x.size <= 6:
+            return " ".join(_fmt(x, 6).split())
+        return f"<array of shape {x.shape}, dtype {x.dtype}>"
+    if type(x) in (dict, tuple, list):
+        return f"<{_describe(x)}>"
+    return _fmt(x)
+
+
+def _fmt_pair(e: float, g: float) -> tuple[str, str]:
+    """Expected and got with 6 significant digits, or more when those look the same."""
+    def g_(x: float, digits: int) -> str:
+        text = f"{x:.{digits}g}"
+        return text + ".0" if text.lstrip("-").isdigit() else text
+
+    for digits in (6, 10):
+        es, gs = g_(e, digits), g_(g, digits)
+        if es != gs:
+            return es, gs
+    return repr(float(e)), repr(float(g))
+
+
+def _wrong_type(name: str, want: str, got: Any) -> str:
+    t = type(got)
+    if t is _ndarray:  # not plain: dtype object, str, complex...
+        return (f"{name}: expected {want}, got an array of dtype {got.dtype}; it should "
+                "hold real numbers (float or int)")
+    if isinstance(got, _ndarray):
+        return (f"{name}: expected {want}, got a {_type_name(got)} (a subclass of "
+                "np.ndarray); return a plain array, e.g. np.asarray(...)")
+    if t in (tuple, list):
+        return (f"{name}: expected {want}, got a {t.__name__} that does not hold only "
+                "numbers")
+    return f"{name}: expected {want}, got {_describe(got)}"
+
+
+def _compare_scalar(name: str, got: Any, expected: Any, rtol: float,
+                    atol: float) -> list[str]:
+    ev = float(expected)
     if not _is_plain(got):
-        return False
-    e = _asarray(expected)
-    g = _asarray(got)
-    if e.ndim == 0 and type(got) is _ndarray and g.ndim != 0:
-        return False
-    if g.shape != e.shape:
-        return False
-    return bool(_isclose(g.astype(float), e.astype(float), rtol=rtol, atol=atol,
-                         equal_nan=True).all())
-
-
-def _compare(name: str, got: Any, expected: Any, rtol: float, atol: float) -> list[str]:
-    """Problems with one output, each a short sentence (empty when it is right)."""
-    if not _is_plain(got):
-        return [f"{name}: expected {_describe(expected)}, got {_describe(got)}"]
-    e = _asarray(expected)
-    if e.ndim == 0:
-        g = _asarray(got)
-        if type(got) is _ndarray and g.size == 1 and g.ndim > 0:
-            return [f"{name}: expected a scalar, got an array of shape {g.shape} "
-                    f"(value {_fmt(got)}); return a plain number, e.g. with float(...) "
-                    f"or np.sum(...) without keepdims"]
-        if type(got) is _ndarray and g.ndim > 0:
-            return [f"{name}: expected a scalar, got {_describe(got)}"]
-        gv, ev = float(g), float(e)
-        if math.isnan(gv):
-            return [f"{name}: expected {_fmt(ev)}, got nan (a log of 0, or an overflow?)"]
-        if not _isclose(gv, ev, rtol=rtol, atol=atol):
-            return [f"{name}: expected {_fmt(ev)}, got {_fmt(gv)}"]
+        return [_wrong_type(name, "a number", got)]
+    if type(got) is _ndarray and got.ndim > 0:
+        if got.size == 1:
+            return [f"{name}: expected a number, got an array of shape {got.shape} "
+                    f"(holding {_fmt(got.reshape(-1)[0])}); return a plain number, e.g. "
+                    "with float(...), or np.sum(...) without keepdims=True"]
+        return [f"{name}: expected a number, got {_describe(got)}"]
+    if type(got) in (tuple, list):
+        return [f"{name}: expected a number, got {_describe(got)}"]
+    gv = float(got)
+    if bool(_isclose(gv, ev, rtol, atol)):
         return []
-    if type(got) is not _ndarray:
-        return [f"{name}: expected an array of shape {e.shape}, got {_describe(got)}"]
+    if math.isnan(gv):
+        return [f"{name}: expected {_fmt(ev)}, got nan (a log of 0, 0/0, or an overflow?)"]
+    es, gs = _fmt_pair(ev, gv)
+    return [f"{name}: expected {es}, got {gs}"]
+
+
+def _compare_array(name: str, got: Any, e: Any, rtol: float, atol: float) -> list[str]:
+    want = f"an array of shape {e.shape}"
+    if type(got) is not _ndarray or not _is_plain(got):
+        if type(got) in (tuple, list) and _is_plain(got):
+            return [f"{name}: expected {want}, got {_describe(got)}; return a numpy "
+                    "array, e.g. np.array(...)"]
+        if type(got) in _EXACT_SCALARS:
+            return [f"{name}: expected {want}, got a single number ({_fmt(got)})"]
+        return [_wrong_type(name, want, got)]
     g = got
     if g.shape != e.shape:
-        return [f"{name}: expected shape {e.shape}, got shape {g.shape} (dtype {g.dtype})"]
+        return [f"{name}: expected shape {e.shape}, got shape {g.shape}"]
     problems = []
     if e.dtype.kind == "f" and g.dtype.kind in "biu":
-        problems.append(f"{name}: expected a float array, got dtype {g.dtype}")
-    gf, ef = g.astype(float), e.astype(float)
-    ok = _isclose(gf, ef, rtol=rtol, atol=atol, equal_nan=True)
+        problems.append(f"{name}: expected an array of floats, got dtype {g.dtype} "
+                        "(an array built from ints, or a comparison instead of a value?)")
+    ok = _asarray(_isclose(g, e, rtol, atol))
     if not ok.all():
-        bad = np.argwhere(~ok)
-        n_bad = len(bad)
-        lines = [f"{name}: {n_bad} of {e.size} values differ (shape {e.shape}, "
-                 f"dtype {g.dtype})"]
+        gf, ef = _asarray(g, dtype=float), _asarray(e, dtype=float)
+        bad = list(zip(*(~ok).nonzero())) if ok.ndim else [()]
+        lines = [f"{name}: {len(bad)} of {e.size} values differ"]
         for idx in bad[:5]:
             i = tuple(int(k) for k in idx)
-            lines.append(f"    at index {i}: expected {_fmt(ef[i])}, got {_fmt(gf[i])}")
-        if n_bad > 5:
-            lines.append(f"    ... and {n_bad - 5} more")
-        if not _isfinite(gf).all():
-            lines.append("    (your output has nan or inf: a log of 0, or an overflow?)")
+            es, gs = _fmt_pair(float(ef[i]), float(gf[i]))
+            lines.append(f"    at index {i}: expected {es}, got {gs}")
+        if len(bad) > 5:
+            lines.append(f"    ... and {len(bad) - 5} more")
+        if not _all_finite(gf):
+            lines.append("    (your output has nan or inf: a log of 0, 0/0, or an overflow?)")
         problems.append("\n".join(lines))
     return problems
 
 
+def _compare(name: str, got: Any, expected: Any, rtol: float, atol: float) -> list[str]:
+    """Problems with one output, each a short sentence (empty when it is right)."""
+    e = _asarray(expected)
+    if e.ndim == 0:
+        return _compare_scalar(name, got, e, rtol, atol)
+    return _compare_array(name, got, e, rtol, atol)
+
+
+def _close(got: Any, expected: Any, rtol: float, atol: float) -> bool:
+    """Whether ``got`` would pass against ``expected`` (used to match known mistakes)."""
+    t = type(expected)
+    if t is dict:
+        return (type(got) is dict and list(got) == list(expected)
+                and all(_close(got[k], expected[k], rtol, atol) for k in expected))
+    if t in (tuple, list):
+        return (type(got) in (tuple, list) and len(got) == len(expected)
+                and all(_close(g, e, rtol, atol) for g, e in zip(got, expected)))
+    if expected is None or not _is_plain(got) or type(got) in (tuple, list):
+        return False
+    e = _asarray(expected)
+    if e.ndim == 0:
+        if not _is_number(got):
+            return False
+    elif type(got) is not _ndarray or got.shape != e.shape:
+        return False
+    return bool(_asarray(_isclose(got, e, rtol, atol)).all())
+
+
+def _ratio_text(r: float) -> str | None:
+    """'4 times' / '1/4 of' for a ratio that looks like a forgotten factor, else None."""
+    a = abs(r)
+    sign = "-" if r < 0 else ""
+    if a >= 1.5 and abs(a - round(a)) <= 1e-6 * a:
+        return f"{sign}{round(a)} times"
+    if 0 < a <= 0.75 and abs(1 / a - round(1 / a)) <= 1e-6 / a:
+        return f"{sign}1/{round(1 / a)} of"
+    return None
+
+
 def _generic_hints(got: Any, expected: Any) -> list[str]:
     """Hints for mistakes that look the same in every exercise."""
-    if type(got) is not _ndarray or not _is_plain(got):
+    if not _is_plain(got) or type(got) in (tuple, list):
         return []
-    e = _asarray(expected)
-    g = got
+    e = _asarray(expected, dtype=float)
+    g = _asarray(got, dtype=float)
     hints = []
-    if e.ndim == 2 and g.shape == e.shape[::-1] and e.shape[0] != e.shape[1]:
-        hints.append(f"your output has the transposed shape {g.shape} instead of {e.shape}:"
-                     " check which axis holds the examples (one column per example)")
-    if e.ndim == 2 and g.ndim == 2 and e.shape[0] == 1 and g.shape == (e.shape[1],) * 2:
-        hints.append("an output of shape (m, m) usually means broadcasting a (1, m) array"
-                     " against an (m, 1) array: check the shapes you combine")
-    if e.ndim >= 1 and g.ndim == 1 and e.ndim == 2 and e.size == g.size:
-        hints.append(f"your output is 1-D {g.shape}; keep it 2-D {e.shape} "
-                     "(reshape, or keepdims=True)")
-    if g.shape == e.shape and e.size and np.abs(e).max() > 0:
-        gf, ef = g.astype(float), e.astype(float)
-        if _isclose(gf, -ef, rtol=1e-6, atol=1e-9).all():
-            hints.append("your output has the opposite sign: check the sign of your formula")
-        else:
-            nz = np.abs(ef) > 1e-12
-            if nz.any() and (np.abs(gf[~nz]) <= 1e-12).all():
-                ratio = gf[nz] / ef[nz]
-                if np.ptp(ratio) <= 1e-6 * max(1.0, abs(ratio[0])) and not _isclose(
-                        ratio[0], 1.0):
-                    hints.append(f"every value is {ratio[0]:.6g} times the expected one: "
-                                 "a missing or extra scale factor (1/m? the learning rate?)")
+    if type(got) is _ndarray and e.ndim == 2:
+        n, m = e.shape
+        if g.shape == (m, n) and n != m:
+            hints.append(f"your output has the transposed shape {g.shape} instead of "
+                         f"{e.shape}: check which axis holds the examples (one column "
+                         "per example)")
+        if g.ndim == 2 and n == 1 and m > 1 and g.shape == (m, m):
+            hints.append(f"an output of shape {g.shape} instead of {e.shape} usually "
+                         "comes from broadcasting a (1, m) array against an (m, 1) "
+                         "array: check the shapes you combine")
+        if g.ndim == 2 and m == 1 and n > 1 and g.shape == (n, n):
+            hints.append(f"an output of shape {g.shape} instead of {e.shape} usually "
+                         "comes from broadcasting an (n, 1) array against a (1, n) "
+                         "array: check the shapes you combine")
+        if g.ndim == 1 and g.size == e.size:
+            hints.append(f"your output is 1-D {g.shape}; keep it 2-D {e.shape} "
+                         "(reshape, or keepdims=True)")
+    if g.shape != e.shape or not e.size or not _all_finite(g) or not _all_finite(e):
+        return hints
+    if not (abs(e) > 0).any():
+        return hints
+    if _asarray(_isclose(g, -e, 1e-6, 1e-9)).all():
+        hints.append("your output has the opposite sign: check the sign of your formula")
+        return hints
+    nz = abs(e) > 1e-12
+    if (abs(g[~nz]) <= 1e-12).all():
+        ratio = g[nz] / e[nz]
+        r0 = float(ratio.reshape(-1)[0])
+        if (r0 != 0 and float(ratio.max() - ratio.min()) <= 1e-6 * max(1.0, abs(r0))
+                and not bool(_isclose(r0, 1.0, 1e-6, 0.0))):
+            text = _ratio_text(r0)
+            if text is None and int(nz.sum()) >= 2:
+                text = f"{r0:.6g} times"
+            if text is not None:
+                what = "every value is" if g.ndim else "your value is"
+                hints.append(f"{what} {text} the expected one: a missing or extra scale "
+                             "factor (1/m? the learning rate? a factor 2?)")
     return hints
+
+
+_WARNING_HINTS = (
+    ("overflow encountered in exp",
+     "np.exp overflows for large inputs (np.exp(710.0) is inf): rearrange the formula so "
+     "that exp only sees inputs <= 0, or clip its input"),
+    ("divide by zero encountered in log",
+     "np.log(0) is -inf: a probability reached exactly 0 or 1 (clip it away from 0 and 1 "
+     "before the log)"),
+    ("divide by zero",
+     "a division by zero: check what can be 0 in a denominator"),
+    ("invalid value",
+     "a computation gave nan: 0/0, inf - inf, 0 * inf or the log/sqrt of a negative "
+     "number"),
+)
 
 
 class InKernelJudge:
     """Decides in the student's kernel, with numpy functions captured at import."""
 
     def judge(self, case: Case) -> Verdict:
+        try:
+            return self._judge(case)
+        except Exception as exc:  # a pathological output must fail, never crash the check
+            return Verdict(passed=False, output_ok=False, problems=[
+                f"{_output_name(case)}: its output could not be checked "
+                f"({type(exc).__name__}: {_safe_repr(str(exc), 200)}); return numbers or "
+                "numpy arrays"])
+
+    def _judge(self, case: Case) -> Verdict:
         v = Verdict(passed=True)
         if case.raised is not None:
-            v.problems.append(f"it raised an exception:\n    {case.raised}")
+            v.problems.append(case.raised)
         if case.warnings:
             v.problems.append(
-                "it emitted a warning (a warning writes to stderr, and a graded cell that"
-                " writes to stderr scores 0):\n    " + "\n    ".join(case.warnings))
+                "it emitted a warning (in a graded cell a warning is printed to stderr, "
+                "and a cell that writes to stderr scores 0):\n    "
+                + "\n    ".join(case.warnings))
+            for text, hint in _WARNING_HINTS:
+                if any(text in w for w in case.warnings):
+                    v.hints.append(hint)
+                    break
+        if case.stderr:
+            v.problems.append("it printed to stderr (a graded cell that writes to stderr "
+                              "scores 0):\n    " + case.stderr.strip()[:300]
+                              .replace("\n", "\n    "))
         if case.modified_inputs:
             v.problems.append("it modified its input(s) "
                               + ", ".join(case.modified_inputs)
-                              + " in place; work on a copy instead")
-        if case.raised is None:
-            if case.kind == "at_least":
-                if not _is_plain(case.got) or _asarray(case.got).ndim != 0:
-                    v.problems.append(f"{case.function}: expected a number, got "
-                                      f"{_describe(case.got)}")
-                elif not float(case.got) >= float(case.expected):
-                    v.problems.append(f"{case.function}: expected at least "
-                                      f"{_fmt(case.expected)}, got {_fmt(case.got)}")
-            else:
-                v.problems.extend(self._outputs(case))
-        if v.problems and case.raised is None:
-            for m in case.mistakes:
-                try:
-                    wrong = m.output(case.expected)
-                except Exception:  # a hint that cannot be computed is just not shown
-                    continue
-                if _close(case.got, wrong, case.rtol, case.atol):
-                    v.hints.append(m.hint)
-            if not v.hints and case.kind == "equal":
-                outs = self._pairs(case)
-                if outs is not None:
-                    for _, g, e in outs:
-                        v.hints.extend(_generic_hints(g, e))
+                              + " in place; work on a copy instead (e.g. x = x.copy(), "
+                                "or x = x - ... instead of x -= ...)")
+        if case.raised is None and case.kind == "at_least":
+            out = []
+            if not _is_number(case.got):
+                out.append(f"{_output_name(case)}: expected a number, got "
+                           f"{_describe(case.got)}")
+            elif not float(case.got) >= float(case.expected):
+                out.append(f"{_output_name(case)}: expected at least "
+                           f"{_fmt(case.expected)}, got {_fmt(case.got)}")
+            v.problems.extend(out)
+            if out:
+                v.hints.extend(self._mistake_hints(case))
+        elif case.raised is None and case.kind == "equal":
+            out = self._outputs(case)
+            v.output_ok = not out
+            v.problems.extend(out)
+            if out:
+                hints = self._mistake_hints(case)
+                if not hints:
+                    for _, g, e in self._pairs(case)[0]:
+                        if type(e) not in (tuple, list, dict):
+                            hints.extend(_generic_hints(g, e))
+                v.hints.extend(hints)
         v.passed = not v.problems
         return v
 
     @staticmethod
-    def _pairs(case: Case):
-        if case.outputs is None:
-            return [(case.function + "(...)", case.got, case.expected)]
-        if type(case.got) not in (tuple, list) or len(case.got) != len(case.outputs):
-            return None
-        return list(zip(case.outputs, case.got, case.expected))
+    def _mistake_hints(case: Case) -> list[str]:
+        hints = []
+        for m in case.mistakes:
+            try:
+                wrong = m.output(case.expected)
+                if wrong is not None and _close(case.got, wrong, case.rtol, case.atol):
+                    hints.append(m.hint)
+            except Exception:  # a hint that cannot be computed is just not shown
+                continue
+        return hints
+
+    @staticmethod
+    def _pairs(case: Case) -> tuple[list[tuple[str, Any, Any]], list[str]]:
+        """(name, got, expected) for each output, and problems with the structure."""
+        label, e, g = _output_name(case), case.expected, case.got
+        if type(e) is dict:
+            if type(g) is not dict:
+                return [], [f"{label}: expected a dict with keys {_safe_repr(list(e))}, "
+                             f"got {_describe(g)}"]
+                
+            problems = []
+            missing = [k for k in e if k not in g]
+            extra = [k for k in g if k not in e]
+            if missing:
+                problems.append(f"{label}: the dict has no key(s) "
+                                + ", ".join(_safe_repr(k, 40) for k in missing))
+            if extra:
+                problems.append(f"{label}: unexpected key(s) "
+                                + ", ".join(_safe_repr(k, 40) for k in extra[:8]))
+            return [(f"{label}[{k!r}]", g[k], e[k]) for k in e if k in g], problems
+        if type(e) in (tuple, list):
+            if case.outputs is not None and len(case.outputs) == len(e):
+                names = [str(n) for n in case.outputs]
+            else:
+                names = [f"{label}[{i}]" for i in range(len(e))]
+            if type(g) not in (tuple, list) or len(g) != len(e):
+                return [], [f"{label}: expected {len(e)} values ({', '.join(names)}), "
+                            f"got {_describe(g)}"]
+            return list(zip(names, g, e)), []
+        return [(label, g, e)], []
 
     def _outputs(self, case: Case) -> list[str]:
-        pairs = self._pairs(case)
-        if pairs is None:
-            return [f"expected a tuple of {len(case.outputs)} values "
-                    f"({', '.join(case.outputs)}), got {_describe(case.got)}"]
-        problems = []
+        pairs, problems = self._pairs(case)
         for name, g, e in pairs:
-            problems.extend(_compare(name, g, e, case.rtol, case.atol))
+            if type(e) in (tuple, list, dict):
+                if not _close(g, e, case.rtol, case.atol):
+                    problems.append(f"{name}: expected {_fmt(e)}, got {_fmt(g)}")
+            else:
+                problems.extend(_compare(name, g, e, case.rtol, case.atol))
         return problems
+
+
+def _output_name(case: Case) -> str:
+    return f"{case.function}(...)" if case.call else case.function
 
 
 _judge: Judge = InKernelJudge()
 
 
 def use_judge(judge: Judge) -> Judge:
-    """Replace the judge every check goes through; returns the previous one."""
+    """Replace the judge every check goes through; returns the previous one.
+
+    ``previous = use_judge(MyJudge())`` ... ``use_judge(previous)`` restores it.
+    """
     global _judge
     previous, _judge = _judge, judge
     return previous
@@ -332,31 +580,61 @@ def _report(case: Case, verdict: Verdict) -> str:
     if case.inputs:
         lines.append("Called with:")
         for k, v in case.inputs.items():
-            desc = f" ({_describe(v)})" if type(v) is _ndarray else ""
-            lines.append(f"  {k} = {_fmt(v)}{desc}")
+            desc = f"  ({_describe(v)[3:]})" if type(v) is _ndarray else ""
+            lines.append(f"  {k} = {_fmt(v, indent='      ')}{desc}")
     lines.append("Problem:" if len(verdict.problems) == 1 else "Problems:")
     for p in verdict.problems:
-        lines.append("  - " + p)
-    if case.raised is None and case.kind == "equal":
-        lines.append(f"Expected: {_fmt_out(case.expected, case.outputs)}")
-        lines.append(f"Got:      {_fmt_out(case.got, case.outputs)}")
+        lines.append("  - " + p.replace("\n", "\n  "))
+    show = verdict.output_ok is False or (
+        verdict.output_ok is None and case.raised is None and case.kind == "equal")
+    if show:
+        lines.extend(_fmt_out("Expected:", case.expected, case))
+        lines.extend(_fmt_out("Got:     ", case.got, case))
     for h in verdict.hints:
         lines.append("Hint: " + h)
     return "\n".join(lines)
 
 
-def _fmt_out(x: Any, names: Sequence[str] | None) -> str:
-    if names is not None and type(x) in (tuple, list) and len(x) == len(names):
-        return ", ".join(f"{n} = {_fmt(v, 6)}" for n, v in zip(names, x))
+def _fmt_out(head: str, x: Any, case: Case) -> list[str]:
+    e = case.expected
+    if type(e) in (tuple, list) and type(x) in (tuple, list) and len(x) == len(e):
+        names = (list(case.outputs) if case.outputs is not None
+                 and len(case.outputs) == len(e) else [f"[{i}]" for i in range(len(e))])
+        return [head.rstrip()] + [f"    {n} = {_fmt(v, 6, ' ' * (7 + len(str(n))))}"
+                         + (f"  ({_describe(v)[3:]})" if type(v) is _ndarray else "")
+                         for n, v in zip(names, x)]
+    if type(e) is dict and type(x) is dict:
+        return [head.rstrip()] + [f"    {k!r} = {_fmt(v, 6, ' ' * 12)}"
+                         + (f"  ({_describe(v)[3:]})" if type(v) is _ndarray else "")
+                         for k, v in list(x.items())[:12]]
+    text = _fmt(x, 6, " " * (len(head) + 1))
     if type(x) is _ndarray:
-        return f"{_fmt(x, 6)}  [{_describe(x)}]"
-    return _fmt(x)
+        text += f"  ({_describe(x)[3:]})"
+    return [f"{head} {text}"]
+
+
+@contextlib.contextmanager
+def _quiet():
+    """Nothing the judge or the report does may reach stderr."""
+    with warnings.catch_warnings(), _errstate(all="ignore"), \
+            contextlib.redirect_stderr(io.StringIO()):
+        warnings.simplefilter("ignore")
+        yield
 
 
 def _decide(case: Case) -> None:
-    verdict = _judge.judge(case)
-    if not verdict.passed:
-        raise CheckFailure(_report(case, verdict))
+    with _quiet():
+        verdict = _judge.judge(case)
+        message = None
+        if not verdict.passed:
+            try:
+                message = _report(case, verdict)
+            except Exception:  # never let a broken rendering turn a failure into a crash
+                message = "\n".join([f"{case.function} is not right yet.", "Problems:"]
+                                     + ["  - " + str(p) for p in verdict.problems]
+                                     + ["Hint: " + str(h) for h in verdict.hints])
+    if message is not None:
+        raise CheckFailure(message) from None
 
 
 # ----------------------------------------------------------------------------- the API
@@ -370,10 +648,30 @@ def _bind(fn: Callable, args: tuple, kwargs: dict) -> dict[str, Any]:
         return named
 
 
-def _same(a: Any, b: Any) -> bool:
-    if type(a) is _ndarray:
-        return type(b) is _ndarray and a.shape == b.shape and bool(
-            (a == b).all() | (np.isnan(a).all() if a.dtype.kind == "f" else False))
+def _same(a: Any, b: Any, _depth: int = 0) -> bool:
+    """Whether an input still equals its copy taken before the call (nan equals nan)."""
+    if _depth > 16 or a is b:
+        return True
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, _ndarray):
+        if a.shape != b.shape or a.dtype != b.dtype:
+            return False
+        try:
+            with _errstate(all="ignore"):
+                eq = a == b
+                if a.dtype.kind in "fc":
+                    eq = eq | ((a != a) & (b != b))
+                return bool(_asarray(eq).all())
+        except Exception:
+            return True
+    if type(a) is dict:
+        return (list(a) == list(b)
+                and all(_same(a[k], b[k], _depth + 1) for k in a))
+    if type(a) in (list, tuple):
+        return len(a) == len(b) and all(_same(x, y, _depth + 1) for x, y in zip(a, b))
+    if type(a) is float:
+        return a == b or (a != a and b != b)
     try:
         return bool(a == b)
     except Exception:
@@ -386,6 +684,28 @@ def _student_frames(exc: BaseException) -> str:
     tb = tb.tb_next if tb is not None else None  # drop the frame of returns() itself
     text = "".join(traceback.format_exception(type(exc), exc, tb))
     return text.rstrip().replace("\n", "\n    ")
+
+
+def _not_written(exc: NotImplementedError, fn: Callable) -> str:
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = frames[-1].name if len(frames) > 1 else None
+    if where is not None and where != getattr(fn, "__name__", None):
+        return (f"it calls {where}, which is not written yet: replace the "
+                "`raise NotImplementedError()` in it with your code")
+    return "it is not written yet: replace `raise NotImplementedError()` with your code"
+
+
+def _not_callable(label: str, fn: Any) -> str:
+    return (f"{label} is not a function (it is {_describe(fn)}): did the cell that "
+            "defines it run without an error?")
+
+
+def _warning_text(w: warnings.WarningMessage, fn: Callable) -> str:
+    text = f"{w.category.__name__}: {w.message}"
+    code = getattr(fn, "__code__", None)
+    if code is not None and w.filename == code.co_filename:
+        text += f" (line {w.lineno})"
+    return text
 
 
 def returns(fn: Callable, args: tuple = (), kwargs: dict | None = None, *,
@@ -401,46 +721,50 @@ def returns(fn: Callable, args: tuple = (), kwargs: dict | None = None, *,
     args, kwargs : tuple, dict
         Its inputs. The function receives deep copies, so a function that modifies an
         input in place is caught and the test's inputs stay intact.
-    expected : array, number, or tuple of them
+    expected : array, number, or tuple / list / dict of them
         The right output. A scalar expects a scalar (a ``(1, 1)`` array fails, with a
-        hint); an array expects the same shape, and a float array a float dtype.
+        hint); an array expects the same shape, and a float array a float dtype. A tuple
+        (or list) expects that many outputs; a dict expects a dict with the same keys.
     outputs : sequence of str, optional
         Names of the outputs when ``fn`` returns a tuple, e.g. ``("dw", "db")``.
     mistakes : sequence of Mistake
         Known wrong answers; the hint of each one the output matches is shown.
     rtol, atol : float
-        Tolerances of the value comparison (``numpy.isclose``).
+        Tolerances of the value comparison (the rule of ``numpy.isclose``).
     name : str, optional
         How to call the function in the message (default: its ``__name__``).
 
     Raises
     ------
     CheckFailure
-        If the output is wrong, an exception was raised, a warning was emitted or an
-        input was modified in place.
+        If the output is wrong, an exception was raised, a warning was emitted, something
+        was printed to stderr or an input was modified in place.
     """
     kwargs = dict(kwargs or {})
-    label = name or getattr(fn, "__name__", "the function")
-    originals = copy.deepcopy((args, kwargs))
-    call_args, call_kwargs = copy.deepcopy((args, kwargs))
-    inputs = _bind(fn, originals[0], originals[1]) if callable(fn) else {}
-    case = Case(function=label, inputs=inputs, expected=expected, outputs=outputs,
+    label = name or getattr(fn, "__name__", None) or "the function"
+    case = Case(function=label, inputs={}, expected=expected, outputs=outputs,
                 rtol=rtol, atol=atol, mistakes=tuple(mistakes))
     if not callable(fn):
-        case.raised = f"{label} is not a function (it is {_describe(fn)})"
+        case.raised = _not_callable(label, fn)
         _decide(case)
-    with warnings.catch_warnings(record=True) as caught, np.errstate(all="warn"):
+        return
+    originals = _deepcopy((args, kwargs))
+    call_args, call_kwargs = _deepcopy((args, kwargs))
+    case.inputs = _bind(fn, originals[0], originals[1])
+    err = io.StringIO()
+    with warnings.catch_warnings(record=True) as caught, \
+            _errstate(**_NUMPY_DEFAULT_ERRSTATE), contextlib.redirect_stderr(err):
         warnings.simplefilter("always")
         try:
             case.got = fn(*call_args, **call_kwargs)
-        except NotImplementedError:
-            case.raised = "NotImplementedError: replace `raise NotImplementedError()` " \
-                          "with your code"
-        except Exception as exc:  # report the student's error, not ours
-            case.raised = _student_frames(exc)
-    case.warnings = [f"{w.category.__name__}: {w.message}" for w in caught]
+        except NotImplementedError as exc:
+            case.raised = _not_written(exc, fn)
+        except (Exception, SystemExit) as exc:  # report the student's error, not ours
+            case.raised = "it raised an exception:\n    " + _student_frames(exc)
+    case.warnings = [_warning_text(w, fn) for w in caught]
+    case.stderr = err.getvalue()
     bound_after = _bind(fn, call_args, call_kwargs)
-    case.modified_inputs = [k for k, v in inputs.items()
+    case.modified_inputs = [k for k, v in case.inputs.items()
                             if k in bound_after and not _same(v, bound_after[k])]
     _decide(case)
 
@@ -449,32 +773,47 @@ def value(name: str, got: Any, expected: Any, *, rtol: float = 1e-6, atol: float
           mistakes: Sequence[Mistake] = ()) -> None:
     """Check a value the student computed (a variable, not a call) against ``expected``."""
     _decide(Case(function=name, inputs={}, got=got, expected=expected, rtol=rtol,
-                 atol=atol, mistakes=tuple(mistakes)))
+                 atol=atol, mistakes=tuple(mistakes), call=False))
 
 
 def at_least(name: str, got: Any, floor: float, *, hint: str | None = None) -> None:
     """Check that the number ``got`` (e.g. a test accuracy) is at least ``floor``."""
     mistakes = (Mistake(hint, transform=lambda e: got),) if hint else ()
     _decide(Case(function=name, inputs={}, got=got, expected=floor, kind="at_least",
-                 mistakes=mistakes))
+                 mistakes=mistakes, call=False))
+
+
+def _exc_name(exception: Any) -> str:
+    if type(exception) is tuple:
+        return " or ".join(_exc_name(e) for e in exception)
+    return getattr(exception, "__name__", str(exception))
 
 
 def raises(fn: Callable, args: tuple = (), kwargs: dict | None = None, *,
            exception: type[BaseException], name: str | None = None) -> None:
     """Check that ``fn(*args, **kwargs)`` raises ``exception`` (e.g. on bad input)."""
     kwargs = dict(kwargs or {})
-    label = name or getattr(fn, "__name__", "the function")
-    case = Case(function=label, inputs=_bind(fn, args, kwargs), expected=None,
-                kind="raises")
-    with warnings.catch_warnings(record=True), np.errstate(all="ignore"):
+    label = name or getattr(fn, "__name__", None) or "the function"
+    case = Case(function=label, inputs={}, expected=None, kind="raises")
+    if not callable(fn):
+        case.raised = _not_callable(label, fn)
+        _decide(case)
+        return
+    case.inputs = _bind(fn, *_deepcopy((args, kwargs)))
+    want = _exc_name(exception)
+    with warnings.catch_warnings(record=True), _errstate(all="ignore"), \
+            contextlib.redirect_stderr(io.StringIO()):
         warnings.simplefilter("always")
         try:
-            fn(*copy.deepcopy(args), **copy.deepcopy(kwargs))
+            fn(*_deepcopy(args), **_deepcopy(kwargs))
         except exception:
             return
-        except Exception as exc:
-            case.raised = (f"expected {exception.__name__}, but it raised "
-                           f"{type(exc).__name__}: {exc}")
+        except NotImplementedError as exc:
+            case.raised = _not_written(exc, fn)
+        except (Exception, SystemExit) as exc:
+            case.raised = (f"it should raise {want} for these inputs, but it raised "
+                           f"{type(exc).__name__} instead:\n    " + _student_frames(exc))
         else:
-            case.raised = f"expected it to raise {exception.__name__}, but it returned"
+            case.raised = (f"it should raise {want} for these inputs, but it returned "
+                           "without an error")
     _decide(case)

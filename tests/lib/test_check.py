@@ -1,0 +1,499 @@
+"""Tests of deepgrad.check: the API every test cell of the course goes through.
+
+Nothing the checks do may reach stderr (nbgrader scores such a cell 0), so most tests
+run inside ``silent()``, which fails if a warning is emitted or stderr is written to.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import sys
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from deepgrad import check
+from deepgrad.check import CheckFailure, Mistake
+
+
+@contextlib.contextmanager
+def silent():
+    """Fail if anything inside emits a warning or writes to sys.stderr."""
+    err = io.StringIO()
+    with warnings.catch_warnings(record=True) as caught, contextlib.redirect_stderr(err):
+        warnings.simplefilter("always")
+        yield
+    assert not caught, [str(w.message) for w in caught]
+    assert err.getvalue() == ""
+
+
+def failure(fn, *args, **kwargs) -> str:
+    """Run a check that must fail; return its message (checking nothing leaks)."""
+    with silent():
+        with pytest.raises(CheckFailure) as info:
+            fn(*args, **kwargs)
+    return info.value.message
+
+
+def sigmoid(z):
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def naive_sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+Z = np.array([-1000.0, 0.0, 1000.0])
+SIG = np.array([0.0, 0.5, 1.0])
+
+
+# ----------------------------------------------------------------------------- passing
+def test_correct_function_passes_without_output(capfd):
+    with silent():
+        check.returns(sigmoid, (Z,), expected=SIG)  # exp(-1000) underflows: not a warning
+        check.returns(lambda x, y: x @ y, (np.eye(2),), {"y": np.ones((2, 1))},
+                      expected=np.ones((2, 1)), name="matmul")
+        check.returns(lambda: (np.ones((2, 1)), 3.0), expected=(np.ones((2, 1)), 3.0),
+                      outputs=("dw", "db"), name="grads")
+        check.returns(lambda: {"W": np.zeros((2, 3)), "b": np.zeros((2, 1))},
+                      expected={"W": np.zeros((2, 3)), "b": np.zeros((2, 1))}, name="init")
+        check.returns(lambda: np.float64(0.25), expected=0.25, name="cost")
+        check.returns(lambda: np.array(0.25), expected=0.25, name="cost")  # 0-d is a number
+        check.returns(lambda: float("nan"), expected=float("nan"), name="nan")
+        check.returns(lambda: np.array([np.nan, np.inf]), expected=np.array([np.nan, np.inf]),
+                      name="nan")
+        check.value("w", np.ones(3), np.ones(3))
+        check.at_least("accuracy", 0.93, 0.9)
+        check.raises(lambda x: int("x"), (1,), exception=ValueError, name="parse")
+    assert capfd.readouterr().err == ""
+
+
+def test_tolerances_are_respected():
+    with silent():
+        check.returns(lambda: 1.0 + 1e-8, expected=1.0, name="f")
+        check.returns(lambda: 1.05, expected=1.0, rtol=0.1, name="f")
+    failure(check.returns, lambda: 1.05, expected=1.0, name="f")
+    failure(check.returns, lambda: 1.0 + 1e-3, expected=1.0, rtol=1e-6, name="f")
+
+
+def test_function_receives_copies_and_test_inputs_stay_intact():
+    x = np.arange(3.0)
+    seen = []
+
+    def f(a):
+        seen.append(a)
+        return a * 2
+
+    with silent():
+        check.returns(f, (x,), expected=x * 2)
+    assert seen[0] is not x
+
+
+# ----------------------------------------------------------------------------- messages
+def test_message_names_function_inputs_expected_and_got():
+    msg = failure(check.returns, lambda z: 1 / (1 + np.exp(z)), (np.array([0.0, 2.0]),),
+                  expected=naive_sigmoid(np.array([0.0, 2.0])), name="sigmoid")
+    assert msg.startswith("sigmoid is not right yet.")
+    assert "Called with:" in msg and "z = [0., 2.]" in msg
+    assert "1 of 2 values differ" in msg
+    assert "at index (1,): expected 0.880797, got 0.119203" in msg
+    assert "Expected:" in msg and "Got:" in msg
+
+
+def test_shape_and_dtype_problems_are_named():
+    msg = failure(check.returns, lambda: np.zeros((3, 2)), expected=np.zeros((2, 4)),
+                  name="f")
+    assert "expected shape (2, 4), got shape (3, 2)" in msg
+    msg = failure(check.returns, lambda: np.array([1, 2]), expected=np.array([1.0, 2.0]),
+                  name="f")
+    assert "expected an array of floats, got dtype int64" in msg
+
+
+def test_many_differences_are_summarised():
+    msg = failure(check.returns, lambda: np.zeros((10, 10)), expected=np.ones((10, 10)),
+                  name="f")
+    assert "100 of 100 values differ" in msg and "... and 95 more" in msg
+    assert len(msg) < 2000
+
+
+def test_render_traceback_is_just_the_message():
+    with pytest.raises(CheckFailure) as info:
+        check.returns(lambda: 2.0, expected=1.0, name="f")
+    lines = info.value._render_traceback_()
+    assert lines[0] == "CheckFailure: f is not right yet."
+    assert "\n".join(lines)[len("CheckFailure: "):] == info.value.message
+    assert not any("Traceback" in line or "test_check" in line for line in lines)
+    assert isinstance(info.value, AssertionError)
+    assert info.value.__suppress_context__ or info.value.__context__ is None
+
+
+def test_not_callable_is_reported():
+    msg = failure(check.returns, None, expected=1.0, name="sigmoid")
+    assert "sigmoid is not a function" in msg
+    msg = failure(check.raises, 3, exception=ValueError, name="f")
+    assert "f is not a function" in msg
+
+
+# ----------------------------------------------------------------------------- hints
+def test_mistake_value_hint_is_shown_only_when_it_matches():
+    hint = "did you forget to divide by m?"
+    msg = failure(check.returns, lambda: 8.0, expected=2.0, name="cost",
+                  mistakes=[Mistake(hint, value=8.0), Mistake("other", value=3.0)])
+    assert "Hint: " + hint in msg and "other" not in msg
+    assert "times the expected" not in msg  # a matched mistake replaces generic hints
+
+
+def test_mistake_transform_hint():
+    hint = "is the minus sign missing?"
+    mistakes = [Mistake(hint, transform=lambda e: -e)]
+    msg = failure(check.returns, lambda: -np.array([[1.0, 2.0]]),
+                  expected=np.array([[1.0, 2.0]]), name="f", mistakes=mistakes)
+    assert "Hint: " + hint in msg
+    msg = failure(check.returns, lambda: (1.0, -2.0), expected=(1.0, 2.0), name="f",
+                  outputs=("a", "b"),
+                  mistakes=[Mistake("b sign", transform=lambda e: (e[0], -e[1]))])
+    assert "Hint: b sign" in msg
+
+
+def test_broken_mistakes_are_ignored():
+    msg = failure(check.returns, lambda: 2.0, expected=1.0, name="f",
+                  mistakes=[Mistake("no value"), Mistake("boom", transform=lambda e: 1 / 0)])
+    assert "no value" not in msg and "boom" not in msg
+
+
+@pytest.mark.parametrize("got, expected, words", [
+    (np.ones((3, 2)), np.ones((2, 3)), "transposed shape (3, 2)"),
+    (-np.arange(1.0, 5.0).reshape(2, 2), np.arange(1.0, 5.0).reshape(2, 2), "opposite sign"),
+    (-0.7, 0.7, "opposite sign"),
+    (np.arange(1.0, 5.0) * 4, np.arange(1.0, 5.0), "every value is 4 times"),
+    (np.arange(1.0, 5.0) / 8, np.arange(1.0, 5.0), "every value is 1/8 of"),
+    (2.4, 0.3, "your value is 8 times"),
+    (0.3 / 5, 0.3, "your value is 1/5 of"),
+    (np.ones((4, 4)), np.ones((1, 4)), "broadcasting a (1, m) array against an (m, 1)"),
+    (np.ones((3, 3)), np.ones((3, 1)), "broadcasting an (n, 1) array against a (1, n)"),
+    (np.ones(4), np.ones((1, 4)), "your output is 1-D (4,); keep it 2-D (1, 4)"),
+])
+def test_generic_hints(got, expected, words):
+    msg = failure(check.returns, lambda: got, expected=expected, name="f")
+    assert "Hint: " in msg and words in msg
+
+
+def test_no_misleading_factor_hint_for_unrelated_numbers():
+    msg = failure(check.returns, lambda: 0.4137, expected=0.3, name="cost")
+    assert "Hint" not in msg
+
+
+def test_scalar_expected_but_1x1_array_fails_with_hint():
+    msg = failure(check.returns, lambda: np.array([[0.5]]), expected=0.5, name="cost")
+    assert "expected a number, got an array of shape (1, 1)" in msg
+    assert "float(...)" in msg
+    failure(check.returns, lambda: np.array([0.5]), expected=0.5, name="cost")
+    failure(check.value, "cost", [0.5], 0.5)
+    failure(check.returns, lambda: 0.5, expected=np.array([[0.5]]), name="f")
+
+
+def test_multiple_outputs():
+    msg = failure(check.returns, lambda: (np.ones((2, 1)), 1.0),
+                  expected=(np.ones((2, 1)), 2.0), outputs=("dw", "db"), name="propagate")
+    assert "db: expected 2.0, got 1.0" in msg and "dw:" not in msg.split("Expected")[0]
+    msg = failure(check.returns, lambda: np.ones((2, 1)), expected=(np.ones((2, 1)), 2.0),
+                  outputs=("dw", "db"), name="propagate")
+    assert "expected 2 values (dw, db), got an array of shape (2, 1)" in msg
+    msg = failure(check.returns, lambda: (1.0, 2.0, 3.0), expected=(1.0, 2.0), name="f")
+    assert "expected 2 values (f(...)[0], f(...)[1]), got a tuple of length 3" in msg
+
+
+def test_dict_outputs():
+    msg = failure(check.returns, lambda: {"W": np.zeros((2, 3))},
+                  expected={"W": np.zeros((3, 2)), "b": np.zeros((3, 1))}, name="init")
+    assert "no key(s) 'b'" in msg and "init(...)['W']: expected shape (3, 2)" in msg
+
+
+# ----------------------------------------------------------------------------- warnings
+def test_overflow_warning_fails_with_explanation_and_never_reaches_stderr(capfd):
+    msg = failure(check.returns, naive_sigmoid, (Z,), expected=SIG)
+    assert "RuntimeWarning: overflow encountered in exp" in msg
+    assert "stderr" in msg and "Hint: np.exp overflows" in msg
+    assert "(line " in msg
+    assert capfd.readouterr().err == ""
+
+
+def test_warnings_warn_and_prints_to_stderr_fail(capfd):
+    def warns(x):
+        warnings.warn("careful")
+        return x
+
+    def prints(x):
+        print("debug", file=sys.stderr)
+        return x
+
+    assert "UserWarning: careful" in failure(check.returns, warns, (1.0,), expected=1.0)
+    assert "printed to stderr" in failure(check.returns, prints, (1.0,), expected=1.0)
+    assert capfd.readouterr().err == ""
+
+
+def test_log_of_zero_gets_a_hint():
+    msg = failure(check.returns, lambda p: -np.log(p).mean(), (np.array([0.0, 1.0]),),
+                  expected=0.0, name="cost")
+    assert "divide by zero encountered in log" in msg and "Hint: np.log(0)" in msg
+
+
+# ----------------------------------------------------------------------------- in place
+def test_input_modified_in_place_is_reported():
+    def normalize(x):
+        x -= x.mean()
+        return x
+
+    x = np.array([1.0, 2.0, 3.0])
+    msg = failure(check.returns, normalize, (x,), expected=np.array([-1.0, 0.0, 1.0]))
+    assert "modified its input(s) x in place" in msg
+    assert (x == [1.0, 2.0, 3.0]).all()
+
+    def update(params, lr):
+        params["W"] -= lr
+        return params
+
+    msg = failure(check.returns, update, ({"W": np.ones(2)}, 0.5),
+                  expected={"W": np.full(2, 0.5)})
+    assert "modified its input(s) params in place" in msg
+
+
+def test_unchanged_inputs_with_nan_are_not_reported():
+    with silent():
+        check.returns(lambda x, d: 1.0, (np.array([np.nan, 1.0]), {"a": [float("nan")]}),
+                      expected=1.0, name="f")
+
+
+# ----------------------------------------------------------------------------- exceptions
+def _helper(x):
+    return x.T @ undefined_name  # noqa: F821
+
+
+def student_fn(x):
+    return _helper(x) + 1
+
+
+def test_exception_shows_only_student_frames():
+    msg = failure(check.returns, student_fn, (np.ones(2),), expected=1.0)
+    assert "it raised an exception" in msg
+    assert "NameError" in msg and "undefined_name" in msg
+    assert "in student_fn" in msg and "in _helper" in msg
+    assert "deepgrad/check.py" not in msg and "in returns" not in msg
+    assert "test_exception_shows_only_student_frames" not in msg  # the test cell's frame
+
+
+def test_not_implemented_error_is_friendly():
+    def sigmoid_todo(z):
+        raise NotImplementedError()
+
+    def model(x):
+        return sigmoid_todo(x)
+
+    msg = failure(check.returns, sigmoid_todo, (Z,), expected=SIG)
+    assert "it is not written yet: replace `raise NotImplementedError()`" in msg
+    assert "Traceback" not in msg
+    msg = failure(check.returns, model, (Z,), expected=SIG)
+    assert "it calls sigmoid_todo, which is not written yet" in msg
+    msg = failure(check.raises, sigmoid_todo, (Z,), exception=ValueError)
+    assert "not written yet" in msg
+
+
+def test_system_exit_is_reported_not_propagated():
+    msg = failure(check.returns, lambda: sys.exit(1), expected=1.0, name="f")
+    assert "SystemExit" in msg
+
+
+# ----------------------------------------------------------------------------- cheating
+class AlwaysEqual:
+    def __eq__(self, other):
+        return True
+
+    __ne__ = lambda self, other: False  # noqa: E731
+    __array_priority__ = 1000
+
+
+class SneakyArray(np.ndarray):
+    def __eq__(self, other):
+        return np.ones(self.shape, dtype=bool)
+
+
+SneakyFloat = type("float", (float,), {"__module__": "builtins",
+                                        "__eq__": lambda self, o: True,
+                                        "__hash__": float.__hash__})
+
+
+class SneakyNumpy(np.float64):
+    __module__ = "numpy"
+
+    def __eq__(self, other):
+        return True
+
+
+@pytest.mark.parametrize("cheat", [
+    AlwaysEqual(),
+    np.zeros((2, 2)).view(SneakyArray),
+    ["0.5", "0.5"],
+    np.array([[0.5, 0.5], [0.5, 0.5]], dtype=object),
+    np.array([[0.5, 0.5], [0.5, 0.5]], dtype=complex),
+    SneakyFloat(0.0),
+    SneakyNumpy(0.0),
+    None,
+], ids=["always-equal", "ndarray-subclass", "strings", "object-array", "complex",
+        "float-subclass", "numpy-scalar-subclass", "none"])
+@pytest.mark.parametrize("expected", [np.full((2, 2), 0.5), 0.5, (0.5, 0.5)],
+                         ids=["array", "scalar", "tuple"])
+def test_objects_that_are_not_plain_numbers_never_pass(cheat, expected):
+    msg = failure(check.returns, lambda: cheat, expected=expected, name="f")
+    assert "f is not right yet" in msg
+    failure(check.value, "v", cheat, expected)
+    if np.ndim(expected) == 0 and not isinstance(expected, tuple):
+        failure(check.at_least, "accuracy", cheat, 0.5)
+
+
+def test_pathological_outputs_fail_cleanly():
+    class BadRepr:
+        def __repr__(self):
+            raise RuntimeError("boom")
+
+    loop = []
+    loop.append(loop)
+    for got in (BadRepr(), 10 ** 400, loop, {"a": 1}):
+        msg = failure(check.returns, lambda: got, expected=1.0, name="f")
+        assert msg.startswith("f is not right yet.")
+
+
+@pytest.mark.parametrize("attr", ["allclose", "isclose", "array_equal", "abs", "asarray",
+                                  "all", "isnan", "isfinite"])
+def test_monkeypatching_numpy_does_not_change_verdicts(monkeypatch, attr):
+    monkeypatch.setattr(np, attr, lambda *a, **k: True)
+    failure(check.returns, lambda: np.zeros(3), expected=np.ones(3), name="f")
+    failure(check.returns, lambda: 0.0, expected=1.0, name="f")
+    failure(check.value, "v", np.zeros((2, 1)), np.ones((2, 1)))
+    monkeypatch.undo()
+    with silent():
+        check.returns(lambda: np.ones(3), expected=np.ones(3), name="f")
+
+
+# ----------------------------------------------------------------------------- value, at_least, raises
+def test_value():
+    msg = failure(check.value, "w", np.zeros((2, 1)), np.ones((2, 1)))
+    assert msg.startswith("w is not right yet.")
+    assert "w: 2 of 2 values differ" in msg and "w(...)" not in msg
+    msg = failure(check.value, "w", np.zeros((2, 1)), np.ones((2, 1)),
+                  mistakes=[Mistake("initialised to zero?", value=np.zeros((2, 1)))])
+    assert "Hint: initialised to zero?" in msg
+
+
+def test_at_least():
+    msg = failure(check.at_least, "test accuracy", 0.71, 0.9, hint="train longer?")
+    assert "test accuracy: expected at least 0.9, got 0.71" in msg
+    assert "Hint: train longer?" in msg
+    assert "expected a number" in failure(check.at_least, "acc", np.array([[0.95]]), 0.9)
+    assert "got nan" in failure(check.at_least, "acc", float("nan"), 0.9)
+
+
+def test_raises():
+    def safe_log(x):
+        if x <= 0:
+            raise ValueError("x must be positive")
+        return np.log(x)
+
+    with silent():
+        check.raises(safe_log, (-1.0,), exception=ValueError)
+        check.raises(safe_log, (-1.0,), exception=(TypeError, ValueError))
+    msg = failure(check.raises, safe_log, (2.0,), exception=ValueError)
+    assert "it should raise ValueError for these inputs, but it returned" in msg
+    assert "x = 2.0" in msg
+    msg = failure(check.raises, safe_log, ("a",), exception=ValueError)
+    assert "but it raised TypeError instead" in msg
+
+
+# ----------------------------------------------------------------------------- judge
+class RecordingJudge:
+    def __init__(self, passed):
+        self.cases, self.passed = [], passed
+
+    def judge(self, case):
+        self.cases.append(case)
+        return check.Verdict(passed=self.passed, problems=["decided elsewhere"])
+
+
+def test_custom_judge_is_used():
+    judge = RecordingJudge(passed=True)
+    previous = check.use_judge(judge)
+    try:
+        check.returns(lambda x: 42.0, (1.0,), expected=1.0, name="f")  # wrong, but passes
+        check.value("v", 0, 1)
+        assert [c.function for c in judge.cases] == ["f", "v"]
+        assert judge.cases[0].got == 42.0 and judge.cases[0].inputs == {"x": 1.0}
+        judge.passed = False
+        msg = failure(check.returns, lambda: 1.0, expected=1.0, name="g")
+        assert "decided elsewhere" in msg
+    finally:
+        assert check.use_judge(previous) is judge
+    assert isinstance(check.use_judge(previous), check.InKernelJudge)
+
+
+# ----------------------------------------------------------------------------- properties
+shapes = hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=5)
+floats = st.floats(-1e6, 1e6, allow_nan=False, width=64)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(hnp.arrays(np.float64, shapes, elements=floats))
+def test_any_array_matches_itself(expected):
+    with silent():
+        check.returns(lambda: expected.copy(), expected=expected, name="f")
+        if expected.ndim == 0:
+            check.returns(lambda: float(expected), expected=float(expected), name="f")
+
+
+@settings(max_examples=60, deadline=None)
+@given(hnp.arrays(np.float64, shapes.filter(lambda s: int(np.prod(s)) > 0), elements=floats),
+       st.data())
+def test_any_perturbed_array_fails_and_says_where(expected, data):
+    got = expected.copy()
+    flat = got.reshape(-1)
+    i = data.draw(st.integers(0, flat.size - 1))
+    flat[i] = flat[i] + 1.0 + abs(flat[i]) * 1e-3
+    msg = failure(check.returns, lambda: got, expected=expected, name="f")
+    if expected.ndim:
+        assert f"1 of {expected.size} values differ" in msg
+        index = tuple(int(k) for k in np.unravel_index(i, expected.shape))
+        assert f"at index {index}" in msg
+
+
+@settings(max_examples=60, deadline=None)
+@given(shapes, shapes)
+def test_any_wrong_shape_fails(s_expected, s_got):
+    if s_expected == s_got:
+        return
+    msg = failure(check.returns, lambda: np.zeros(s_got), expected=np.zeros(s_expected),
+                  name="f")
+    if s_expected and s_got:
+        assert f"expected shape {s_expected}, got shape {s_got}" in msg
+
+
+weird = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=3)
+    | st.complex_numbers() | hnp.arrays(hnp.scalar_dtypes(), shapes),
+    lambda inner: st.lists(inner, max_size=3) | st.tuples(inner, inner)
+    | st.dictionaries(st.text(max_size=2), inner, max_size=2),
+    max_leaves=6)
+
+
+@settings(max_examples=150, deadline=None)
+@given(weird, st.sampled_from([1.0, np.ones((2, 1)), (1.0, np.zeros(2)),
+                               {"W": np.ones((1, 2))}]))
+def test_arbitrary_outputs_pass_or_fail_cleanly(got, expected):
+    with silent():
+        try:
+            check.returns(lambda: got, expected=expected, name="f")
+        except CheckFailure as e:
+            assert e.message.startswith("f is not right yet.")
