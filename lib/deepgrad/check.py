@@ -425,9 +425,26 @@ def _generic_hints(got: Any, expected: Any) -> list[str]:
                 text = f"{r0:.6g} times"
             if text is not None:
                 what = "every value is" if g.ndim else "your value is"
-                hints.append(f"{what} {text} the expected one: a missing or extra scale "
-                             "factor (1/m? the learning rate? a factor 2?)")
+                hints.append(f"{what} {text} the expected one{_FACTOR}")
     return hints
+
+
+_FACTOR = ": a missing or extra scale factor (1/m? the learning rate? a factor 2?)"
+
+
+def _output_hints(pairs: list[tuple[str, Any, Any]]) -> list[str]:
+    """Generic hints for each output; named when there are several outputs."""
+    if len(pairs) == 1:
+        return _generic_hints(pairs[0][1], pairs[0][2])
+    named = [(n, h) for n, g, e in pairs if type(e) not in (tuple, list, dict)
+             for h in _generic_hints(g, e)]
+    factors = {h.split(" times", 1)[0].split(" of ", 1)[0].split(" is ", 1)[1]
+               for _, h in named if h.endswith(_FACTOR)}
+    if len(named) > 1 and len(factors) == 1 and all(h.endswith(_FACTOR) for _, h in named):
+        text = named[0][1].split(" is ", 1)[1].split(" the expected", 1)[0]
+        return [f"{', '.join(n for n, _ in named)} are all {text} the expected values"
+                + _FACTOR]
+    return [f"{n}: {h}" for n, h in named]
 
 
 _WARNING_HINTS = (
@@ -497,9 +514,7 @@ class InKernelJudge:
             if out:
                 hints = self._mistake_hints(case)
                 if not hints:
-                    for _, g, e in self._pairs(case)[0]:
-                        if type(e) not in (tuple, list, dict):
-                            hints.extend(_generic_hints(g, e))
+                    hints = _output_hints(self._pairs(case)[0])
                 v.hints.extend(hints)
         v.passed = not v.problems
         return v
@@ -708,6 +723,15 @@ def _warning_text(w: warnings.WarningMessage, fn: Callable) -> str:
     return text
 
 
+def _check_args(args: Any, kwargs: Any) -> None:
+    """A mistake in the test cell itself (not the student's): say so at once."""
+    if type(args) not in (tuple, list):
+        raise TypeError(f"args must be a tuple of inputs, e.g. args=(z,) (note the comma); "
+                        f"got {_describe(args)}")
+    if kwargs is not None and type(kwargs) is not dict:
+        raise TypeError(f"kwargs must be a dict, got {_describe(kwargs)}")
+
+
 def returns(fn: Callable, args: tuple = (), kwargs: dict | None = None, *,
             expected: Any, outputs: Sequence[str] | None = None,
             mistakes: Sequence[Mistake] = (), rtol: float = 1e-6, atol: float = 1e-8,
@@ -740,6 +764,7 @@ def returns(fn: Callable, args: tuple = (), kwargs: dict | None = None, *,
         If the output is wrong, an exception was raised, a warning was emitted, something
         was printed to stderr or an input was modified in place.
     """
+    _check_args(args, kwargs)
     kwargs = dict(kwargs or {})
     label = name or getattr(fn, "__name__", None) or "the function"
     case = Case(function=label, inputs={}, expected=expected, outputs=outputs,
@@ -792,6 +817,7 @@ def _exc_name(exception: Any) -> str:
 def raises(fn: Callable, args: tuple = (), kwargs: dict | None = None, *,
            exception: type[BaseException], name: str | None = None) -> None:
     """Check that ``fn(*args, **kwargs)`` raises ``exception`` (e.g. on bad input)."""
+    _check_args(args, kwargs)
     kwargs = dict(kwargs or {})
     label = name or getattr(fn, "__name__", None) or "the function"
     case = Case(function=label, inputs={}, expected=None, kind="raises")

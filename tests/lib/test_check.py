@@ -140,6 +140,13 @@ def test_not_callable_is_reported():
     assert "f is not a function" in msg
 
 
+def test_args_that_are_not_a_tuple_are_a_test_cell_error():
+    with pytest.raises(TypeError, match=r"args=\(z,\)"):
+        check.returns(sigmoid, args=(Z), expected=SIG)
+    with pytest.raises(TypeError, match="kwargs"):
+        check.raises(sigmoid, kwargs=[Z], exception=ValueError)
+
+
 # ----------------------------------------------------------------------------- hints
 def test_mistake_value_hint_is_shown_only_when_it_matches():
     hint = "did you forget to divide by m?"
@@ -182,6 +189,18 @@ def test_broken_mistakes_are_ignored():
 def test_generic_hints(got, expected, words):
     msg = failure(check.returns, lambda: got, expected=expected, name="f")
     assert "Hint: " in msg and words in msg
+
+
+def test_generic_hints_name_the_output_when_there_are_several():
+    expected = (np.array([[-0.25], [0.5]]), 0.25)
+    msg = failure(check.returns, lambda: (expected[0] * 3, 0.75), expected=expected,
+                  outputs=("dw", "db"), name="grads")
+    assert "Hint: dw, db are all 3 times the expected values" in msg
+    assert msg.count("Hint:") == 1
+    msg = failure(check.returns, lambda: (expected[0] * 3, -0.25), expected=expected,
+                  outputs=("dw", "db"), name="grads")
+    assert "Hint: dw: every value is 3 times" in msg
+    assert "Hint: db: your output has the opposite sign" in msg
 
 
 def test_no_misleading_factor_hint_for_unrelated_numbers():
