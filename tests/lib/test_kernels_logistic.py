@@ -25,13 +25,18 @@ pytestmark = pytest.mark.filterwarnings("error")
 KERNELS = ("_build_features", "_logistic_gd", "_grid_probabilities", "_point_probabilities")
 
 
+def python_source(kernel):
+    """The kernel as plain Python (under NUMBA_DISABLE_JIT=1 it already is)."""
+    return getattr(kernel, "py_func", kernel)
+
+
 @contextlib.contextmanager
 def plain_python():
     """Run the wrappers on the kernels' Python source, as NUMBA_DISABLE_JIT=1 does."""
     with contextlib.ExitStack() as stack:
         for name in KERNELS:
             stack.enter_context(mock.patch.object(
-                logistic, name, getattr(logistic, name).py_func))
+                logistic, name, python_source(getattr(logistic, name))))
         yield
 
 
@@ -185,7 +190,7 @@ def test_nonfinite_cost_stops_the_loop_without_warnings():
     # the loop must stop at the first non-finite cost and leave the rest as nan.
     features = np.array([[1.0, -1.0]])
     y = np.array([1.0, 0.0])
-    for kernel in (logistic._logistic_gd, logistic._logistic_gd.py_func):
+    for kernel in (logistic._logistic_gd, python_source(logistic._logistic_gd)):
         w = np.array([np.inf, 0.0])
         costs = np.full(6, np.nan)
         with np.errstate(invalid="ignore"):  # inf - inf in the plain-Python version

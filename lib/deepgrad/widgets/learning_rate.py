@@ -189,7 +189,9 @@ class LearningRateDemo:
         cost_ax.annotate("cost at the start, w = 0 (ln 2)", xy=(1.0, math.log(2)),
                          xycoords=("axes fraction", "data"), xytext=(-4, 3),
                          textcoords="offset points", ha="right", fontsize=8,
-                         color="dimgray")
+                         color="dimgray", zorder=3,
+                         bbox=dict(boxstyle="square,pad=0.1", fc="white", ec="none",
+                                   alpha=0.8))
         self._shown_dataset = "blobs"
         split = self.splits[self._shown_dataset]
         self._boundary = BoundaryPlot(boundary_ax, split.X_train, split.Y_train,
