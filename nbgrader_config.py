@@ -25,9 +25,11 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 c.Execute.timeout = 30
 c.Execute.interrupt_on_timeout = True
 
-# Feedback shows the student's work and the visible tests, never the hidden ones.
+# Feedback shows the student's work and the visible tests, never the hidden ones: neither
+# their source (ClearHiddenTests) nor source lines quoted in a traceback (our scrubber).
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
+    "deepgrad.nbgrader_plugins.ScrubHiddenTestTracebacks",
     "nbgrader.preprocessors.ClearHiddenTests",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
