@@ -59,6 +59,16 @@ def wait_until(condition, timeout: float, what: str, interval: float = 0.25):
 
 
 @pytest.fixture
+def chromium() -> str:
+    """Path of the system chromium; checked before the server starts."""
+    path = shutil.which("chromium")
+    if path is None:
+        pytest.fail("chromium is not installed (the browser test drives Debian's "
+                    "chromium): run `make browser-deps`, or apt-get install -y chromium")
+    return path
+
+
+@pytest.fixture
 def lab(tmp_path):
     """A JupyterLab server on a copy of the demo notebook: yields (base URL, token)."""
     work = tmp_path / "lab"
@@ -112,11 +122,7 @@ def image_spread(png: bytes) -> float:
     return float(np.asarray(Image.open(io.BytesIO(png)).convert("L"), dtype=float).std())
 
 
-def test_learning_rate_widget_in_jupyterlab(lab, tmp_path):
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        pytest.fail("chromium is not installed (the browser test drives Debian's "
-                    "chromium): run `make browser-deps`, or apt-get install -y chromium")
+def test_learning_rate_widget_in_jupyterlab(chromium, lab, tmp_path):
     from playwright.sync_api import sync_playwright
 
     base, token = lab
