@@ -27,9 +27,14 @@ c.Execute.interrupt_on_timeout = True
 
 # Feedback shows the student's work and the visible tests, never the hidden ones: neither
 # their source (ClearHiddenTests) nor source lines quoted in a traceback (our scrubber).
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
+from nbgrader.preprocessors import ClearHiddenTests, GetGrades  # noqa: E402
+
+from deepgrad.nbgrader_plugins import ScrubHiddenTestTracebacks  # noqa: E402
+
 c.GenerateFeedback.preprocessors = [
-    "nbgrader.preprocessors.GetGrades",
-    "deepgrad.nbgrader_plugins.ScrubHiddenTestTracebacks",
-    "nbgrader.preprocessors.ClearHiddenTests",
-    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+    GetGrades,
+    ScrubHiddenTestTracebacks,
+    ClearHiddenTests,
+    CSSHTMLHeaderPreprocessor,
 ]
