@@ -99,9 +99,8 @@ class LearningRateResult:
 
     @property
     def final_cost(self) -> float:
-        finite = self.costs[np.isfinite(self.costs)]
-        return float(finite[-1]) if self.costs.size and np.isfinite(self.costs[-1]) \
-            else float("nan") if finite.size == 0 else float(self.costs[-1])
+        """The cost after the last update (nan if it stopped being finite)."""
+        return float(self.costs[-1])
 
     @property
     def diverged(self) -> bool:
