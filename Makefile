@@ -9,7 +9,7 @@ JUPYTER := $(VENV)/bin/jupyter
 # Numba's cache sits next to the kernels (lib/deepgrad/kernels/__pycache__).
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help setup setup-dev precompile lab test grade bench release clean
+.PHONY: help setup setup-dev precompile browser-deps lab test grade bench release clean
 
 help:
 	@echo "make lab    set up, precompile the kernels, open JupyterLab on the course"
@@ -35,10 +35,19 @@ setup-dev: $(VENV)/.installed-dev
 precompile: setup
 	$(PY) -m deepgrad.precompile
 
+# Debian's chromium drives JupyterLab in the browser test (playwright's own download
+# does not work offline).
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; \
+	  elif command -v sudo >/dev/null 2>&1; then SUDO=sudo; \
+	  else echo "chromium is missing; install Debian's chromium package (needs root or sudo)" >&2; exit 1; fi; \
+	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
 lab: precompile
 	$(JUPYTER) lab --notebook-dir=. $$( [ "$$(id -u)" = 0 ] && echo --allow-root ) $(LAB_ARGS)
 
-test: setup-dev precompile
+test: setup-dev precompile browser-deps
 	$(PY) -m pytest -q tests $(PYTEST_ARGS)
 
 grade: precompile
