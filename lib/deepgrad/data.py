@@ -138,7 +138,7 @@ def load_breast_cancer(test_fraction: float = 0.2, seed: int = 0,
     X = np.ascontiguousarray(data.data.T, dtype=np.float64)
     Y = (data.target == 0).astype(np.float64).reshape(1, -1)
     split = Split(*train_test_split(X, Y, test_fraction, seed),
-                  feature_names=list(data.feature_names),
+                  feature_names=[str(name) for name in data.feature_names],
                   description="breast cancer (1 = malignant)")
     return _standardize(split) if standardize else split
 
