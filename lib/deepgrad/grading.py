@@ -129,8 +129,9 @@ def secret_lines(source_nb, *, min_chars: int = 12) -> dict[str, set[str]]:
     """Non-trivial lines of the solution regions and hidden tests of a source notebook.
 
     A line counts when it is at least ``min_chars`` long once whitespace is collapsed, is
-    not just a comment, and does not also appear in a public part of the notebook (so
-    ``import numpy as np`` repeated in a visible cell is not a "secret").
+    not just a comment, and does not also appear anywhere in a public part of the
+    notebook (so ``import numpy as np`` repeated in a visible cell, or a formula the
+    instructions spell out, is not a "secret").
     Returns ``{"solution": {...}, "hidden": {...}}`` with whitespace-normalised lines.
     """
     public: set[str] = set()
@@ -150,9 +151,11 @@ def secret_lines(source_nb, *, min_chars: int = 12) -> dict[str, set[str]]:
         sol.update(_norm(line) for line in s_lines)
         hid.update(_norm(line) for line in h_lines)
 
+    public_text = "\n".join(sorted(public))
+
     def keep(lines: set[str]) -> set[str]:
         return {ln for ln in lines if len(ln) >= min_chars and not ln.startswith("#")
-                and ln not in public and re.search(r"[A-Za-z0-9]", ln)
+                and ln not in public_text and re.search(r"[A-Za-z0-9]", ln)
                 and not re.fullmatch(r"(return|raise|pass|else:|try:)\b.{0,12}", ln)}
 
     return {"solution": keep(sol), "hidden": keep(hid)}
@@ -315,7 +318,6 @@ def build_infinite_loop(source_nb, release_nb):
     nb = build_solution(source_nb, release_nb)
     i = _first_code_answer(nb)
     nb.cells.insert(i + 1, nbformat.v4.new_code_cell("while True:\n    pass"))
-    nb.cells[i + 1].pop("id", None)
     return nb
 
 
@@ -492,6 +494,7 @@ class ReportRow:
     manual_pending: float   # points of manually graded answers not graded yet
     status: list[str] = field(default_factory=list)
     cell_scores: dict[str, float] = field(default_factory=dict)  # grade_id -> score (tests)
+    cell_max: dict[str, float] = field(default_factory=dict)     # grade_id -> points (tests)
 
     @property
     def percent(self) -> float:
@@ -603,6 +606,7 @@ def report(course_dir, assignment: str, students: Iterable[str] | None = None) -
                     if g.cell.cell_type == "code":
                         row.auto_score += s
                         row.cell_scores[g.name] = s
+                        row.cell_max[g.name] = float(g.max_score)
                         if g.name not in present:
                             deleted.append(g.name)
                     elif g.needs_manual_grade and g.manual_score is None:
@@ -705,19 +709,20 @@ class MutantHarness:
     >>> with MutantHarness("source/01_x/x.ipynb") as h:   # doctest: +SKIP
     ...     outcome = h.run([mutant])
 
-    A try executes the mutated solution cell, then -- in notebook order, from that cell
-    on, as nbgrader would -- every later answer cell (so a training cell that calls the
-    mutated function recomputes what its test checks) and every graded test cell
-    (visible and hidden). Test cells above the mutated cell keep their baseline score
-    (nbgrader runs them before the mistake is defined). A test cell fails on an error
-    output or any stderr output; its score is nbgrader's own ``determine_grade``.
-    Ungraded cells are not re-run (``rerun_all=True`` re-runs them too: exact, slower).
+    A try executes the mutated solution cell, then every graded test cell (visible and
+    hidden) from that cell on, in notebook order; test cells above the mutated cell keep
+    their baseline score (nbgrader runs them before the mistake is defined). With
+    ``downstream=True`` every later answer cell runs again too (so a training cell that
+    calls the mutated function recomputes what its test checks): the exact prediction
+    of nbgrader's score for a wrong submission. A test cell fails on an error output or
+    any stderr output; its score is nbgrader's own ``determine_grade``. Cells time out
+    like in nbgrader (``timeout``, default the course's 30 s).
 
-    Undoing is lazy: the next try first re-runs the original answer cells between the
-    previous mutated cell and its own, so every try sees the solution everywhere else.
+    Undoing is lazy: the next try first re-runs the original of every cell the previous
+    try changed, so every try sees the solution everywhere else.
     """
 
-    def __init__(self, source_path, *, timeout: int = 60, kernel_name: str = "python3",
+    def __init__(self, source_path, *, timeout: int = 30, kernel_name: str = "python3",
                  rerun_all: bool = False):
         self.source_path = Path(source_path).resolve()
         self.source_nb = read_nb(self.source_path)
@@ -729,7 +734,7 @@ class MutantHarness:
         self.baseline: dict[str, CellScore] = {}
         self.answers = _answer_cells(self.nb)
         self.tests = [i for i, c in enumerate(self.nb.cells) if is_test(c)]
-        self._dirty_from: int | None = None  # kernel state differs from the solution here on
+        self._dirty: set[int] = set()  # cells whose kernel state is not the solution's
         self.seconds = 0.0
 
     # -- kernel
@@ -783,46 +788,54 @@ class MutantHarness:
         return c.cell_type == "code" and (self.rerun_all or is_answer(c) or is_test(c))
 
     # -- one try
-    def run(self, mutants: Sequence[Mutant], name: str | None = None) -> MutantOutcome:
-        """Apply ``mutants`` (one, or several for a combined wrong submission), run the
-        cells that depend on them, score every graded test cell. Raises
-        :class:`MutantError` if a mutant cannot apply."""
+    def _undo(self) -> None:
+        for i in sorted(self._dirty):  # mutated cells first, then what ran after them
+            self._exec(self.nb.cells[i], i)
+        self._dirty = set()
+
+    def run(self, mutants: Sequence[Mutant], name: str | None = None, *,
+            downstream: bool = False) -> MutantOutcome:
+        """Apply ``mutants`` (one, or several for a combined wrong submission), score
+        every graded test cell, and leave the kernel to be undone before the next try.
+
+        ``downstream=False`` (the fast table): only the mutated cells run again, then the
+        test cells below the first of them; points lost are then a lower bound when a
+        test checks a value computed by a later cell. ``downstream=True`` (a prediction
+        of nbgrader's score): every later answer cell runs again too (``rerun_all``: every
+        later code cell), in notebook order, exactly as the autograder would.
+        Raises :class:`MutantError` if a mutant cannot apply.
+        """
         if self._stack is None:
             raise RuntimeError("use MutantHarness as a context manager")
         t0 = time.perf_counter()
         mutated = apply_mutants(self.nb, mutants)
         idx = sorted({self.answers[m.cell] for m in mutants})
-        first = idx[0]
-        if self._dirty_from is not None and self._dirty_from < first:
-            for i in range(self._dirty_from, first):  # undo the previous try
-                if self._rerun(i) and not is_test(self.nb.cells[i]):
-                    self._exec(self.nb.cells[i], i)
-        self._dirty_from = first
+        self._undo()
         scores = dict(self.baseline)
-        for i in range(first, len(self.nb.cells)):
+        for i in range(idx[0], len(self.nb.cells)):
+            c = self.nb.cells[i]
             if i in idx:
+                self._dirty.add(i)
                 self._exec(mutated.cells[i], i)
-            elif self._rerun(i):
-                c = self._exec(self.nb.cells[i], i)
-                if is_test(c):
-                    scores[grade_id(c)] = self._score(c)
+            elif is_test(c):
+                scores[grade_id(c)] = self._score(self._exec(c, i))
+            elif downstream and c.cell_type == "code" and (self.rerun_all or is_answer(c)):
+                self._dirty.add(i)
+                self._exec(c, i)
         self.seconds += time.perf_counter() - t0
         return MutantOutcome(name or "+".join(m.name for m in mutants),
                              [grade_id(self.nb.cells[i]) for i in idx],
                              "; ".join(m.hint for m in mutants), scores)
 
     def restore(self) -> None:
-        """Put the kernel back to the solution state (re-run from the last mutated cell)."""
-        if self._dirty_from is not None:
-            for i in range(self._dirty_from, len(self.nb.cells)):
-                if self._rerun(i) and not is_test(self.nb.cells[i]):
-                    self._exec(self.nb.cells[i], i)
-            self._dirty_from = None
+        """Put the kernel back to the solution state."""
+        self._undo()
 
 
 def run_mutants(source_path, mutants: Sequence[Mutant], *, combos: Mapping[str, Sequence[Mutant]]
-                = (), timeout: int = 60) -> tuple[list[MutantOutcome], dict[str, MutantOutcome]]:
-    """Every mutant alone, then every named combination; one kernel for all of them.
+                = (), timeout: int = 30) -> tuple[list[MutantOutcome], dict[str, MutantOutcome]]:
+    """Every mutant alone (fast table), then every named combination (exact prediction,
+    ``downstream=True``); one kernel for all of them.
 
     Returns ``(outcomes, combo_outcomes)``. Mutants for cells not in this notebook are
     skipped (an assignment may have several notebooks).
@@ -833,7 +846,7 @@ def run_mutants(source_path, mutants: Sequence[Mutant], *, combos: Mapping[str, 
         # in notebook order: each undo is then only the cells between two mutated cells
         mine.sort(key=lambda m: h.answers[m.cell])
         outcomes = [h.run([m]) for m in mine]
-        combo_out = {k: h.run(v, name=k) for k, v in combos.items()
+        combo_out = {k: h.run(v, name=k, downstream=True) for k, v in combos.items()
                      if all(m.cell in h.answers for m in v)}
     return outcomes, combo_out
 
@@ -844,9 +857,11 @@ def mutants_markdown(tables: Mapping[str, Sequence[MutantOutcome]]) -> str:
            "Generated by `python tests/mutants/update_doc.py` (checked by "
            "`tests/mutants/test_mutants.py`); do not edit by hand.", "",
            "Each mutant is a plausible student mistake applied to the solution; the harness "
-           "runs the solution once in one kernel, swaps in the mutated cell, runs every "
-           "graded test cell (visible and hidden) and restores the cell. A test cell fails "
-           "on an error or any stderr output, as in nbgrader.", ""]
+           "(`deepgrad.grading.MutantHarness`) runs the solution once in one kernel, swaps "
+           "in the mutated cell, runs every graded test cell below it (visible and hidden) "
+           "and restores the cell. A test cell fails on an error or any stderr output, as "
+           "in nbgrader. Later answer cells (training runs) are not re-run for this table, "
+           "so *points lost* is a lower bound.", ""]
     for assignment, outcomes in tables.items():
         out += [f"## {assignment}", "", "| solution cell | mutant | mistake | caught by | "
                 "points lost |", "|---|---|---|---|---|"]
@@ -856,3 +871,38 @@ def mutants_markdown(tables: Mapping[str, Sequence[MutantOutcome]]) -> str:
                        f"{caught} | {o.points_lost:g} |")
         out.append("")
     return "\n".join(out)
+
+
+# ----------------------------------------------------------------------------- checks
+def instructor_checks(course_dir, assignment: str, mutants: Sequence[Mutant] = (),
+                      combos: Mapping[str, Sequence[Mutant]] | None = None) -> dict:
+    """What an instructor checks before releasing, per notebook of ``assignment``:
+
+    - ``validate_source``: nbgrader's Validator on the source notebook (``{}`` = Success!)
+    - ``validate_blank``: the Validator on the release notebook (must fail)
+    - ``mutants``: the harness table (every mutant alone), ``combos``: named combinations
+    - ``harness_seconds``
+
+    Runs in a separate process happily (everything returned is picklable), so it can
+    overlap with a grading run on the other core.
+    """
+    course_dir = Path(course_dir).resolve()
+    timeout = int(load_config(course_dir).Execute.get("timeout", 30) or 30)
+    out: dict[str, Any] = {"validate_source": {}, "validate_blank": {}, "mutants": [],
+                           "combos": {}, "harness_seconds": 0.0, "errors": []}
+    for name in notebook_names(course_dir, assignment):
+        src = course_dir / "source" / assignment / name
+        rel = course_dir / "release" / assignment / name
+        out["validate_source"][name] = validate_notebook(src, course_dir)
+        if rel.exists():
+            out["validate_blank"][name] = validate_notebook(rel, course_dir)
+        try:
+            t0 = time.perf_counter()
+            outs, comb = run_mutants(src, list(mutants), combos=combos or {},
+                                     timeout=timeout)
+            out["harness_seconds"] += time.perf_counter() - t0
+            out["mutants"].extend(outs)
+            out["combos"].update(comb)
+        except (MutantError, HarnessError) as exc:
+            out["errors"].append(f"{name}: {exc}")
+    return out
