@@ -703,6 +703,41 @@ def _cell_error(cell) -> str:
     return ""
 
 
+def defined_names(source: str) -> set[str]:
+    """Names a cell binds at top level (assignments, defs, classes, imports, loops)."""
+    import ast
+    lines = [ln if not ln.lstrip().startswith(("%", "!")) else "" for ln in
+             source.split("\n")]
+    try:
+        tree = ast.parse("\n".join(lines))
+    except SyntaxError:
+        return set()
+    names: set[str] = set()
+    for node in tree.body:
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
+                names.add(sub.id)
+            elif isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                names.add(sub.name)
+            elif isinstance(sub, (ast.Import, ast.ImportFrom)):
+                names.update((a.asname or a.name).split(".")[0] for a in sub.names)
+            if isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef,
+                                ast.Lambda)) and sub is not node:
+                break
+    # names bound inside function bodies are local: keep only the top-level ones
+    top: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            top.add(node.name)
+            continue
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
+                top.add(sub.id)
+            elif isinstance(sub, (ast.Import, ast.ImportFrom)):
+                top.update((a.asname or a.name).split(".")[0] for a in sub.names)
+    return top & names
+
+
 class MutantHarness:
     """One kernel, the solution run once, then each mutant tried and undone.
 
@@ -783,9 +818,14 @@ class MutantHarness:
         self.client.execute_cell(cell, index)
         return cell
 
-    def _rerun(self, i: int) -> bool:
-        c = self.nb.cells[i]
-        return c.cell_type == "code" and (self.rerun_all or is_answer(c) or is_test(c))
+    def _forget(self, i: int) -> None:
+        """Delete from the kernel the names cell ``i`` defines, so that a mutated cell that
+        raises leaves them undefined (as in nbgrader's fresh run), not stale."""
+        names = defined_names(self.nb.cells[i].source)
+        if names:
+            code = f"for _dg_n in {sorted(names)!r}:\n    globals().pop(_dg_n, None)\n" \
+                   "del _dg_n"
+            self.client.execute_cell(nbformat.v4.new_code_cell(code), i)
 
     # -- one try
     def _undo(self) -> None:
@@ -816,11 +856,13 @@ class MutantHarness:
             c = self.nb.cells[i]
             if i in idx:
                 self._dirty.add(i)
+                self._forget(i)
                 self._exec(mutated.cells[i], i)
             elif is_test(c):
                 scores[grade_id(c)] = self._score(self._exec(c, i))
             elif downstream and c.cell_type == "code" and (self.rerun_all or is_answer(c)):
                 self._dirty.add(i)
+                self._forget(i)
                 self._exec(c, i)
         self.seconds += time.perf_counter() - t0
         return MutantOutcome(name or "+".join(m.name for m in mutants),
