@@ -125,46 +125,37 @@ def _logistic_gd(features, y, w, learning_rate, num_iterations, beta, costs):
 
 
 @njit(cache=True)
+def _probability_at(x1, x2, mode, mean, scale, w, feat):
+    """P(y=1) at the point (x1, x2); ``feat`` (5,) is scratch space for its features."""
+    n_f = mean.shape[0]
+    feat[0] = x1
+    feat[1] = x2
+    if mode == 1:
+        feat[2] = x1 * x1
+        feat[3] = x2 * x2
+        feat[4] = x1 * x2
+    z = w[n_f]
+    for i in range(n_f):
+        z += w[i] * (feat[i] - mean[i]) / scale[i]
+    e = math.exp(-abs(z))
+    return 1.0 / (1.0 + e) if z >= 0.0 else e / (1.0 + e)
+
+
+@njit(cache=True)
 def _grid_probabilities(x1_values, x2_values, mode, mean, scale, w, out):
     """Fill ``out`` (n2, n1) with P(y=1) at every point (x1_values[c], x2_values[r])."""
-    n_f = mean.shape[0]
     feat = np.empty(5)
     for r in range(x2_values.shape[0]):
-        x2 = x2_values[r]
         for c in range(x1_values.shape[0]):
-            x1 = x1_values[c]
-            feat[0] = x1
-            feat[1] = x2
-            if mode == 1:
-                feat[2] = x1 * x1
-                feat[3] = x2 * x2
-                feat[4] = x1 * x2
-            z = w[n_f]
-            for i in range(n_f):
-                z += w[i] * (feat[i] - mean[i]) / scale[i]
-            e = math.exp(-abs(z))
-            out[r, c] = 1.0 / (1.0 + e) if z >= 0.0 else e / (1.0 + e)
+            out[r, c] = _probability_at(x1_values[c], x2_values[r], mode, mean, scale, w, feat)
 
 
 @njit(cache=True)
 def _point_probabilities(points, mode, mean, scale, w, out):
     """Fill ``out`` (m,) with P(y=1) at every column of ``points`` (2, m)."""
-    n_f = mean.shape[0]
     feat = np.empty(5)
     for j in range(points.shape[1]):
-        x1 = points[0, j]
-        x2 = points[1, j]
-        feat[0] = x1
-        feat[1] = x2
-        if mode == 1:
-            feat[2] = x1 * x1
-            feat[3] = x2 * x2
-            feat[4] = x1 * x2
-        z = w[n_f]
-        for i in range(n_f):
-            z += w[i] * (feat[i] - mean[i]) / scale[i]
-        e = math.exp(-abs(z))
-        out[j] = 1.0 / (1.0 + e) if z >= 0.0 else e / (1.0 + e)
+        out[j] = _probability_at(points[0, j], points[1, j], mode, mean, scale, w, feat)
 
 
 # ----------------------------------------------------------------------------- wrappers
