@@ -538,6 +538,20 @@ def failure_reason(log: str) -> str:
         + " (see the autograde log)"
 
 
+def _cli_log(course_dir: Path, student: str, assignment: str) -> str:
+    """The part of nbgrader's own log file (``.nbgrader.log``, written by the CLI) about
+    this student's last failed autograde, as ``"FAILED\n..."``; ``""`` if none."""
+    path = course_dir / ".nbgrader.log"
+    if not path.exists():
+        return ""
+    text = path.read_text(errors="replace")
+    key = f"submitted/{student}/{assignment}"
+    at = text.rfind(key)
+    if at < 0 or "error processing assignment" not in text[max(0, at - 200):at + 200]:
+        return ""
+    return "FAILED\n" + text[at:at + 6000]
+
+
 def _cell_label(i: int, cell) -> str:
     first = next((ln.strip() for ln in cell.source.splitlines() if ln.strip()), "")
     return f"cell {i + 1} `{first[:40]}`"
@@ -573,8 +587,12 @@ def report(course_dir, assignment: str, students: Iterable[str] | None = None) -
             log_file = logdir / f"{student}.log"
             log = log_file.read_text() if log_file.exists() else ""
             ag_dir = autograded / student / assignment
+            if not log and not ag_dir.exists():
+                log = _cli_log(course_dir, student, assignment)
             if log.startswith("FAILED") or (not ag_dir.exists()):
-                why = failure_reason(log) if log else "no autograded notebook (not autograded?)"
+                why = failure_reason(log) if log else ("no autograded notebook: autograde "
+                                                       "failed or was not run (see nbgrader's "
+                                                       "output for this student)")
                 tag = "AUTOGRADE FAILED" if log else "NOT GRADED"
                 row.status.append(f"{tag}: {why}; the 0 is not a grade")
                 continue
@@ -948,3 +966,34 @@ def instructor_checks(course_dir, assignment: str, mutants: Sequence[Mutant] = (
         except (MutantError, HarnessError) as exc:
             out["errors"].append(f"{name}: {exc}")
     return out
+
+
+# ----------------------------------------------------------------------------- CLI
+def main(argv=None) -> int:
+    """``python -m deepgrad.grading report ASSIGNMENT [--course DIR] [--csv PATH]``: the
+    report of an assignment graded in a course directory (by nbgrader's commands, the
+    formgrader, or :func:`run_cycle`)."""
+    import argparse
+    ap = argparse.ArgumentParser(prog="python -m deepgrad.grading")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    rp = sub.add_parser("report", help="score table with a status column, and a CSV")
+    rp.add_argument("assignment")
+    rp.add_argument("--course", type=Path, default=Path.cwd())
+    rp.add_argument("--csv", type=Path, default=None,
+                    help="default: <course>/report_<assignment>.csv")
+    args = ap.parse_args(argv)
+    rows = report(args.course, args.assignment)
+    print(format_report(rows, title=f"== {args.assignment} =="))
+    dest = args.csv or Path(args.course) / f"report_{args.assignment}.csv"
+    write_report_csv(rows, dest, args.assignment)
+    print(f"CSV: {dest}")
+    broken = [r.student for r in rows if r.broken]
+    if broken:
+        print(f"{len(broken)} submission(s) need a look before the grades go out: "
+              + ", ".join(broken))
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+    sys.exit(main())

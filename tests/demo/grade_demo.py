@@ -55,8 +55,9 @@ def wrong_students(assignment: str, mutants: list[Mutant]) -> dict[str, list[Mut
     if spec:
         missing = sorted({n for names in spec.values() for n in names} - set(by_name))
         if missing:
-            raise SystemExit(f"tests/demo/students.py: {assignment} uses mutants {missing} "
-                             f"that tests/mutants/{assignment}.py does not define")
+            raise grading.MutantError(
+                f"tests/demo/students.py: {assignment} uses mutants {missing} "
+                f"that tests/mutants/{assignment}.py does not define")
         return {s: [by_name[n] for n in names] for s, names in spec.items()}
     if not mutants:
         return {}
