@@ -10,7 +10,7 @@ The pieces, each usable on its own:
   hand them in (they carry the release's nbgrader metadata and checksums):
   :func:`build_solution`, :func:`build_blank`, :func:`build_wrong`, and the broken ones
   (:func:`build_deleted_test_cell`, :func:`build_dead_kernel`,
-  :func:`build_infinite_loop`, :data:`CORRUPTED`).
+  :func:`build_infinite_loop`, :func:`build_corrupted`).
 - :func:`run_cycle` -- the real nbgrader cycle, in-process (``NbGraderAPI``):
   generate_assignment, collect into ``submitted/<student>/<assignment>/``, autograde each
   student (one student's failure never stops the others), generate_feedback, export.
@@ -51,7 +51,7 @@ __all__ = [
     "SOLUTION_BEGIN", "SOLUTION_END", "HIDDEN_BEGIN", "HIDDEN_END",
     "strip_solution_markers", "secret_lines", "solution_notebook",
     "build_solution", "build_blank", "build_wrong", "build_deleted_test_cell",
-    "build_dead_kernel", "build_infinite_loop", "CORRUPTED", "apply_mutants",
+    "build_dead_kernel", "build_infinite_loop", "build_corrupted", "apply_mutants",
     "load_config", "open_api", "assignments", "notebook_names",
     "StudentRun", "CycleResult", "run_cycle",
     "ReportRow", "report", "format_report", "write_report_csv",
@@ -321,12 +321,10 @@ def build_infinite_loop(source_nb, release_nb):
     return nb
 
 
-# A notebook file cut in the middle of its JSON (an interrupted upload).
-CORRUPTED = object()
-
-
-def _corrupt(nb) -> str:
-    text = nbformat.writes(nb)
+def build_corrupted(source_nb, release_nb) -> str:
+    """The solution submission's file cut in the middle of its JSON (an interrupted
+    upload): returns the raw text to write as the .ipynb."""
+    text = nbformat.writes(build_solution(source_nb, release_nb))
     return text[: len(text) // 2]
 
 
@@ -722,7 +720,8 @@ def _cell_error(cell) -> str:
 
 
 def defined_names(source: str) -> set[str]:
-    """Names a cell binds at top level (assignments, defs, classes, imports, loops)."""
+    """Names a cell binds at top level (assignments, defs, classes, imports, loops);
+    names bound inside function bodies are local and left out."""
     import ast
     lines = [ln if not ln.lstrip().startswith(("%", "!")) else "" for ln in
              source.split("\n")]
@@ -730,30 +729,25 @@ def defined_names(source: str) -> set[str]:
         tree = ast.parse("\n".join(lines))
     except SyntaxError:
         return set()
-    names: set[str] = set()
-    for node in tree.body:
-        for sub in ast.walk(node):
-            if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
-                names.add(sub.id)
-            elif isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                names.add(sub.name)
-            elif isinstance(sub, (ast.Import, ast.ImportFrom)):
-                names.update((a.asname or a.name).split(".")[0] for a in sub.names)
-            if isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef,
-                                ast.Lambda)) and sub is not node:
-                break
-    # names bound inside function bodies are local: keep only the top-level ones
     top: set[str] = set()
-    for node in tree.body:
+
+    def visit(node):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             top.add(node.name)
-            continue
-        for sub in ast.walk(node):
-            if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
-                top.add(sub.id)
-            elif isinstance(sub, (ast.Import, ast.ImportFrom)):
-                top.update((a.asname or a.name).split(".")[0] for a in sub.names)
-    return top & names
+            return
+        if isinstance(node, (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp,
+                             ast.GeneratorExp)):
+            return
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            top.add(node.id)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            top.update((a.asname or a.name).split(".")[0] for a in node.names)
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    for node in tree.body:
+        visit(node)
+    return top
 
 
 class MutantHarness:

@@ -99,7 +99,7 @@ def build_submissions(course: Path, assignment: str, wrong: dict[str, list[Mutan
         broken_here = k == 0  # break the first notebook only
         builders = {
             "deleted_test_cell": lambda: grading.build_deleted_test_cell(src, rel)[0],
-            "corrupted": lambda: grading._corrupt(sol),
+            "corrupted": lambda: grading.build_corrupted(src, rel),
             "dead_kernel": lambda: grading.build_dead_kernel(src, rel),
             "infinite_loop": lambda: grading.build_infinite_loop(src, rel),
         }
