@@ -12,6 +12,7 @@ never quote source, so the checks' own messages reach the student in full.)
 from __future__ import annotations
 
 from nbconvert.preprocessors import Preprocessor
+from traitlets import Bool
 
 HIDDEN_BEGIN = "### BEGIN HIDDEN TESTS"
 
@@ -30,6 +31,9 @@ def scrub_outputs(cell) -> None:
 
 class ScrubHiddenTestTracebacks(Preprocessor):
     """Strip source-quoting tracebacks from the outputs of hidden-test cells."""
+
+    # nbconvert skips a registered preprocessor unless it is enabled
+    enabled = Bool(True).tag(config=True)
 
     def preprocess_cell(self, cell, resources, index):
         if has_hidden_tests(cell):

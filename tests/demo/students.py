@@ -13,6 +13,8 @@ WRONG = {
         # a wrong gradient sign also spoils every training cell below it
         "wrong_cost_and_grads": ["cost_no_divide_by_m", "grads_sign"],
         "wrong_features": ["quad_no_cross_term"],
+        # NameErrors in hidden test cells: their tracebacks must not quote the hidden code
+        "wrong_renamed_function": ["sigmoid_renamed"],
     },
 }
 

@@ -26,6 +26,8 @@ MUTANTS = [
            SIGMOID, "    with np.errstate(over='ignore'):\n        return 1.0 / (1.0 + np.exp(z))"),
     Mutant("sigmoid", "sigmoid_exp_ratio", "e^z / (1 + e^z): inf/inf = nan at z = 1000",
            SIGMOID, "    return np.exp(z) / (1.0 + np.exp(z))"),
+    Mutant("sigmoid", "sigmoid_renamed", "renames the function: every check of it hits a NameError",
+           "def sigmoid(z):", "def stable_sigmoid(z):"),
     Mutant("sigmoid", "sigmoid_math_exp", "math.exp on an array (TypeError)",
            SIGMOID, "    import math\n    return 1.0 / (1.0 + math.exp(-z))"),
     # ---------------------------------------------------------------- initialize_parameters
