@@ -6,8 +6,13 @@ ipywidgets layer:
 - :func:`learning_rate_widget` / :class:`LearningRateDemo` -- cost curve and decision
   boundary of logistic regression as the learning rate, the number of iterations and
   the momentum change.
+- :func:`saturation_widget` / :class:`SaturationDemo` -- an activation's output and
+  local gradient as the weight, input and bias change, the saturated region, and how
+  the gradient through a chain of L such units vanishes or explodes with depth.
 """
 
 from .learning_rate import LearningRateDemo, LearningRateResult, learning_rate_widget
+from .saturation import SaturationDemo, SaturationResult, saturation_widget
 
-__all__ = ["LearningRateDemo", "LearningRateResult", "learning_rate_widget"]
+__all__ = ["LearningRateDemo", "LearningRateResult", "learning_rate_widget",
+           "SaturationDemo", "SaturationResult", "saturation_widget"]
