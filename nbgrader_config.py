@@ -14,6 +14,7 @@ c.CourseDirectory.db_url = "sqlite:///gradebook.db"
 # Every assignment the course has, so `nbgrader` knows them without the formgrader.
 c.CourseDirectory.db_assignments = [
     {"name": "01_logistic_regression"},
+    {"name": "02_neural_networks"},
 ]
 
 # The release carries no outputs and no solutions.
