@@ -11,6 +11,8 @@ import time
 # Each module listed here has a ``precompile()`` that calls its kernels once on tiny inputs.
 KERNEL_MODULES = [
     "deepgrad.kernels.logistic",
+    "deepgrad.kernels.conv",
+    "deepgrad.kernels.pool",
 ]
 
 

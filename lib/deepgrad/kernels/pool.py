@@ -1,0 +1,121 @@
+"""Numba kernels for max and average pooling in the course's ``(m, h, w, c)`` layout.
+
+The public, validated functions are in :mod:`deepgrad.layers`; these kernels do no
+checking (Numba does no bounds checking) and only ever see shapes the wrappers checked.
+
+How they are made fast: pooling is memory-bound, so the loops follow memory. The
+channel loop is innermost (channels are contiguous in ``(m, h, w, c)``), the forward
+kernels split the ``m * ho`` output rows over the threads (``prange``; every thread
+writes its own rows) and the backward kernels split the examples (each thread
+accumulates into its own ``dx[n]``, so windows that overlap when ``stride < size``
+never race). Max pooling stores, per output cell, the position ``i*size + j`` of the
+*first* maximum of its window (scan in row-major order, a later equal value does not
+replace it); the backward pass routes the whole upstream gradient to that one cell.
+
+``@njit(cache=True)``, plain loops: under ``NUMBA_DISABLE_JIT=1`` (or ``.py_func``) the
+same code runs as ordinary Python.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+__all__ = ["precompile"]
+
+
+@njit(cache=True, parallel=True)
+def _max_pool_forward(x, size, stride, ho, wo, out, arg):
+    """``out[n, r, q, ch]`` = max of the window; ``arg`` = its first argmax ``i*size + j``."""
+    m, h, w, c = x.shape
+    for nr in prange(m * ho):
+        n = nr // ho
+        r = nr - n * ho
+        for q in range(wo):
+            y0 = r * stride
+            x0 = q * stride
+            for ch in range(c):
+                out[n, r, q, ch] = x[n, y0, x0, ch]
+                arg[n, r, q, ch] = 0
+            for i in range(size):
+                for j in range(size):
+                    k = i * size + j
+                    for ch in range(c):
+                        v = x[n, y0 + i, x0 + j, ch]
+                        if v > out[n, r, q, ch]:
+                            out[n, r, q, ch] = v
+                            arg[n, r, q, ch] = k
+
+
+@njit(cache=True, parallel=True)
+def _max_pool_backward(dout, arg, size, stride, dx):
+    """Overwrite ``dx`` with ``dout`` routed to each window's stored argmax."""
+    m, ho, wo, c = dout.shape
+    h = dx.shape[1]
+    w = dx.shape[2]
+    for n in prange(m):
+        for y in range(h):
+            for xx in range(w):
+                for ch in range(c):
+                    dx[n, y, xx, ch] = 0.0
+        for r in range(ho):
+            for q in range(wo):
+                for ch in range(c):
+                    k = arg[n, r, q, ch]
+                    i = k // size
+                    j = k - i * size
+                    dx[n, r * stride + i, q * stride + j, ch] += dout[n, r, q, ch]
+
+
+@njit(cache=True, parallel=True)
+def _avg_pool_forward(x, size, stride, ho, wo, out):
+    """``out[n, r, q, ch]`` = mean of the window."""
+    m, h, w, c = x.shape
+    scale = 1.0 / (size * size)
+    for nr in prange(m * ho):
+        n = nr // ho
+        r = nr - n * ho
+        for q in range(wo):
+            y0 = r * stride
+            x0 = q * stride
+            for ch in range(c):
+                out[n, r, q, ch] = 0.0
+            for i in range(size):
+                for j in range(size):
+                    for ch in range(c):
+                        out[n, r, q, ch] += x[n, y0 + i, x0 + j, ch]
+            for ch in range(c):
+                out[n, r, q, ch] *= scale
+
+
+@njit(cache=True, parallel=True)
+def _avg_pool_backward(dout, size, stride, dx):
+    """Overwrite ``dx`` with ``dout / size²`` spread over every window (overlaps add)."""
+    m, ho, wo, c = dout.shape
+    h = dx.shape[1]
+    w = dx.shape[2]
+    scale = 1.0 / (size * size)
+    for n in prange(m):
+        for y in range(h):
+            for xx in range(w):
+                for ch in range(c):
+                    dx[n, y, xx, ch] = 0.0
+        for r in range(ho):
+            for q in range(wo):
+                for i in range(size):
+                    for j in range(size):
+                        for ch in range(c):
+                            dx[n, r * stride + i, q * stride + j, ch] += \
+                                dout[n, r, q, ch] * scale
+
+
+def precompile() -> None:
+    """Compile (or load from cache) every kernel for float32 and float64."""
+    for dtype in (np.float32, np.float64):
+        x = np.zeros((1, 4, 4, 2), dtype=dtype)
+        out = np.empty((1, 2, 2, 2), dtype=dtype)
+        arg = np.empty((1, 2, 2, 2), dtype=np.int64)
+        _max_pool_forward(x, 2, 2, 2, 2, out, arg)
+        _max_pool_backward(out, arg, 2, 2, x)
+        _avg_pool_forward(x, 2, 2, 2, 2, out)
+        _avg_pool_backward(out, 2, 2, x)

@@ -1,0 +1,451 @@
+"""deepgrad.layers (convolution, pooling, im2col/col2im) against independent references.
+
+References written here, each a different method from the lib's (im2col in Numba +
+BLAS): naive loops, numpy ``sliding_window_view`` + ``einsum``, and PyTorch when it is
+importable (never a course dependency). Every agreement test also runs the kernels as
+plain Python through ``.py_func`` (what ``NUMBA_DISABLE_JIT=1`` runs), on small shapes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+from unittest import mock
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from deepgrad import layers
+from deepgrad.kernels import conv as kconv
+from deepgrad.kernels import pool as kpool
+
+try:  # an optional third opinion
+    import torch
+except ImportError:  # pragma: no cover - torch is not a course dependency
+    torch = None
+
+pytestmark = pytest.mark.filterwarnings("error")
+
+KERNELS = [(kconv, "_im2col"), (kconv, "_col2im"), (kpool, "_max_pool_forward"),
+           (kpool, "_max_pool_backward"), (kpool, "_avg_pool_forward"),
+           (kpool, "_avg_pool_backward")]
+
+
+@contextlib.contextmanager
+def plain_python():
+    with contextlib.ExitStack() as stack:
+        for module, name in KERNELS:
+            kernel = getattr(module, name)
+            stack.enter_context(mock.patch.object(module, name,
+                                                  getattr(kernel, "py_func", kernel)))
+        yield
+
+
+@contextlib.contextmanager
+def compiled():
+    yield
+
+
+MODES = {"compiled": compiled, "py_func": plain_python}
+TOL = {np.float64: dict(rtol=1e-10, atol=1e-10), np.float32: dict(rtol=2e-4, atol=2e-4)}
+
+
+# ----------------------------------------------------------------------------- references
+def naive_conv_forward(x, w, b, s, p):
+    m, h, wd, c = x.shape
+    K, f = w.shape[0], w.shape[1]
+    xp = np.pad(x.astype(np.float64), ((0, 0), (p, p), (p, p), (0, 0)))
+    ho, wo = (h + 2 * p - f) // s + 1, (wd + 2 * p - f) // s + 1
+    out = np.zeros((m, ho, wo, K))
+    for n in range(m):
+        for r in range(ho):
+            for q in range(wo):
+                for k in range(K):
+                    out[n, r, q, k] = np.sum(xp[n, r * s:r * s + f, q * s:q * s + f, :]
+                                             * w[k]) + b[k]
+    return out
+
+
+def naive_conv_backward(dout, x, w, s, p):
+    m, h, wd, c = x.shape
+    K, f = w.shape[0], w.shape[1]
+    xp = np.pad(x.astype(np.float64), ((0, 0), (p, p), (p, p), (0, 0)))
+    dxp = np.zeros_like(xp)
+    dw = np.zeros(w.shape)
+    _, ho, wo, _ = dout.shape
+    for n in range(m):
+        for r in range(ho):
+            for q in range(wo):
+                for k in range(K):
+                    g = float(dout[n, r, q, k])
+                    dxp[n, r * s:r * s + f, q * s:q * s + f, :] += g * w[k]
+                    dw[k] += g * xp[n, r * s:r * s + f, q * s:q * s + f, :]
+    db = dout.astype(np.float64).sum(axis=(0, 1, 2))
+    return dxp[:, p:p + h, p:p + wd, :], dw, db
+
+
+def windows(x, f, s, p):
+    """(m, ho, wo, c, f, f) views of the padded input (numpy's sliding windows)."""
+    xp = np.pad(x.astype(np.float64), ((0, 0), (p, p), (p, p), (0, 0)))
+    v = np.lib.stride_tricks.sliding_window_view(xp, (f, f), axis=(1, 2))
+    return v[:, ::s, ::s]
+
+
+def numpy_im2col(x, f, s, p):
+    """Windows reordered to (i, j, channel) columns and flattened: plain numpy."""
+    v = windows(x, f, s, p)  # (m, ho, wo, c, f, f)
+    m, ho, wo, c = v.shape[:4]
+    return v.transpose(0, 1, 2, 4, 5, 3).reshape(m * ho * wo, f * f * c)
+
+
+def numpy_conv_forward(x, w, b, s, p):
+    """Second independent method: numpy im2col + matmul."""
+    cols = numpy_im2col(x, w.shape[1], s, p)
+    m = x.shape[0]
+    out = cols @ w.reshape(w.shape[0], -1).T.astype(np.float64) + b
+    ho = (x.shape[1] + 2 * p - w.shape[1]) // s + 1
+    wo = (x.shape[2] + 2 * p - w.shape[1]) // s + 1
+    return out.reshape(m, ho, wo, -1)
+
+
+def torch_conv(x, w, b, s, p, dout):
+    """PyTorch's conv2d (NCHW) and its autograd, converted to our layout (float64)."""
+    xt = torch.tensor(x.transpose(0, 3, 1, 2), dtype=torch.float64, requires_grad=True)
+    wt = torch.tensor(w.transpose(0, 3, 1, 2), dtype=torch.float64, requires_grad=True)
+    bt = torch.tensor(b, dtype=torch.float64, requires_grad=True)
+    out = torch.nn.functional.conv2d(xt, wt, bt, stride=s, padding=p)
+    out.backward(torch.tensor(dout.transpose(0, 3, 1, 2), dtype=torch.float64))
+    return (out.detach().numpy().transpose(0, 2, 3, 1),
+            xt.grad.numpy().transpose(0, 2, 3, 1), wt.grad.numpy().transpose(0, 2, 3, 1),
+            bt.grad.numpy())
+
+
+def naive_pool(x, size, s, kind):
+    m, h, wd, c = x.shape
+    ho, wo = (h - size) // s + 1, (wd - size) // s + 1
+    out = np.zeros((m, ho, wo, c))
+    dx_of = {}
+    for n in range(m):
+        for r in range(ho):
+            for q in range(wo):
+                for ch in range(c):
+                    win = x[n, r * s:r * s + size, q * s:q * s + size, ch]
+                    out[n, r, q, ch] = win.max() if kind == "max" else win.mean()
+                    if kind == "max":
+                        i, j = np.unravel_index(np.argmax(win), win.shape)  # first max
+                        dx_of[n, r, q, ch] = (r * s + i, q * s + j)
+    return out, dx_of
+
+
+def naive_pool_backward(dout, x_shape, size, s, kind, dx_of):
+    dx = np.zeros(x_shape)
+    m, ho, wo, c = dout.shape
+    for n in range(m):
+        for r in range(ho):
+            for q in range(wo):
+                for ch in range(c):
+                    if kind == "max":
+                        y, xx = dx_of[n, r, q, ch]
+                        dx[n, y, xx, ch] += dout[n, r, q, ch]
+                    else:
+                        dx[n, r * s:r * s + size, q * s:q * s + size, ch] += \
+                            dout[n, r, q, ch] / size ** 2
+    return dx
+
+
+# ----------------------------------------------------------------------------- strategies
+@st.composite
+def conv_problems(draw):
+    s = draw(st.integers(1, 3))
+    p = draw(st.integers(0, 2))
+    f = draw(st.integers(1, 5))
+    ho = draw(st.integers(1, 4))
+    wo = draw(st.integers(1, 4))
+    h = (ho - 1) * s + f - 2 * p
+    wd = (wo - 1) * s + f - 2 * p
+    assume(h >= 1 and wd >= 1)
+    m = draw(st.integers(1, 3))
+    c = draw(st.integers(1, 4))
+    K = draw(st.integers(1, 4))
+    dtype = draw(st.sampled_from([np.float32, np.float64]))
+    seed = draw(st.integers(0, 2 ** 16))
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((m, h, wd, c)).astype(dtype)
+    w = rng.standard_normal((K, f, f, c)).astype(dtype)
+    b = rng.standard_normal(K).astype(dtype)
+    dout = rng.standard_normal((m, ho, wo, K)).astype(dtype)
+    return x, w, b, s, p, dout
+
+
+@st.composite
+def pool_problems(draw):
+    size = draw(st.integers(1, 4))
+    s = draw(st.integers(1, 3))
+    ho = draw(st.integers(1, 4))
+    wo = draw(st.integers(1, 4))
+    m = draw(st.integers(1, 3))
+    c = draw(st.integers(1, 4))
+    dtype = draw(st.sampled_from([np.float32, np.float64]))
+    rng = np.random.default_rng(draw(st.integers(0, 2 ** 16)))
+    shape = (m, (ho - 1) * s + size, (wo - 1) * s + size, c)
+    # Small integers: plenty of ties, so "the first argmax" is really tested.
+    x = rng.integers(-2, 3, shape).astype(dtype)
+    dout = rng.standard_normal((m, ho, wo, c)).astype(dtype)
+    return x, size, s, dout
+
+
+# ----------------------------------------------------------------------------- conv
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                 HealthCheck.filter_too_much])
+@given(problem=conv_problems(), plain=st.booleans())
+def test_property_conv_matches_naive_numpy_and_torch(problem, plain):
+    x, w, b, s, p, dout = problem
+    tol = TOL[x.dtype.type]
+    with (plain_python() if plain else compiled()):
+        out, cache = layers.conv_forward(x, w, b, stride=s, pad=p)
+        dx, dw, db = layers.conv_backward(dout, cache)
+    assert out.dtype == dx.dtype == dw.dtype == db.dtype == x.dtype
+    assert (out.shape, dx.shape, dw.shape, db.shape) == (dout.shape, x.shape, w.shape,
+                                                         b.shape)
+    expected = naive_conv_forward(x, w, b, s, p)
+    np.testing.assert_allclose(out, expected, **tol)
+    np.testing.assert_allclose(out, numpy_conv_forward(x, w, b, s, p), **tol)
+    ndx, ndw, ndb = naive_conv_backward(dout, x, w, s, p)
+    np.testing.assert_allclose(dx, ndx, **tol)
+    np.testing.assert_allclose(dw, ndw, **tol)
+    np.testing.assert_allclose(db, ndb, **tol)
+    if torch is not None:
+        tout, tdx, tdw, tdb = torch_conv(x, w, b, s, p, dout)
+        for got, want in ((out, tout), (dx, tdx), (dw, tdw), (db, tdb)):
+            np.testing.assert_allclose(got, want, **tol)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                 HealthCheck.filter_too_much])
+@given(problem=conv_problems(), plain=st.booleans())
+def test_property_im2col_matches_numpy_and_col2im_is_its_adjoint(problem, plain):
+    x, w, _, s, p, _ = problem
+    f = w.shape[1]
+    with (plain_python() if plain else compiled()):
+        cols = layers.im2col(x, f, stride=s, pad=p)
+        rng = np.random.default_rng(0)
+        C = rng.standard_normal(cols.shape).astype(x.dtype)
+        back = layers.col2im(C, x.shape, f, stride=s, pad=p)
+    np.testing.assert_array_equal(cols, numpy_im2col(x, f, s, p).astype(x.dtype))
+    # <im2col(x), C> == <x, col2im(C)>
+    lhs = float(np.sum(cols.astype(np.float64) * C))
+    rhs = float(np.sum(x.astype(np.float64) * back))
+    assert lhs == pytest.approx(rhs, rel=1e-4 if x.dtype == np.float32 else 1e-10, abs=1e-4)
+    # rows in (example, row, col) order, columns in w.reshape(K, -1) order
+    out = cols @ w.reshape(w.shape[0], -1).T
+    np.testing.assert_allclose(out.reshape(x.shape[0], -1, w.shape[0]).ravel(),
+                               naive_conv_forward(x, w, np.zeros(w.shape[0]), s, p).ravel(),
+                               **TOL[x.dtype.type])
+
+
+@pytest.mark.parametrize("run", MODES.values(), ids=MODES.keys())
+def test_conv_backward_matches_a_numerical_gradient(run):
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((2, 5, 7, 3))
+    w = rng.standard_normal((4, 3, 3, 3))
+    b = rng.standard_normal(4)
+    dout = rng.standard_normal((2, 3, 4, 4))
+    with run():
+        _, cache = layers.conv_forward(x, w, b, stride=2, pad=1)
+        dx, dw, db = layers.conv_backward(dout, cache)
+
+        def loss():
+            return float(np.sum(layers.conv_forward(x, w, b, stride=2, pad=1)[0] * dout))
+
+        for arr, grad in ((x, dx), (w, dw), (b, db)):
+            for idx in [tuple(rng.integers(0, d) for d in arr.shape) for _ in range(6)]:
+                old = arr[idx]
+                arr[idx] = old + 1e-6
+                up = loss()
+                arr[idx] = old - 1e-6
+                down = loss()
+                arr[idx] = old
+                assert grad[idx] == pytest.approx((up - down) / 2e-6, rel=1e-5, abs=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_course_shapes_agree_with_numpy(dtype):
+    rng = np.random.default_rng(1)
+    for (xs, ws, s, p) in [((4, 28, 28, 1), (6, 5, 5, 1), 1, 2),
+                           ((4, 14, 14, 6), (16, 5, 5, 6), 1, 0),
+                           ((4, 32, 32, 3), (16, 3, 3, 3), 1, 1)]:
+        x = rng.standard_normal(xs).astype(dtype)
+        w = rng.standard_normal(ws).astype(dtype)
+        b = rng.standard_normal(ws[0]).astype(dtype)
+        out, cache = layers.conv_forward(x, w, b, stride=s, pad=p)
+        np.testing.assert_allclose(out, numpy_conv_forward(x, w, b, s, p),
+                                   rtol=1e-4, atol=1e-3 if dtype == np.float32 else 1e-9)
+        dout = rng.standard_normal(out.shape).astype(dtype)
+        dx, dw, db = layers.conv_backward(dout, cache)
+        # dw as einsum over sliding windows (a third formula)
+        v = windows(x, ws[1], s, p)
+        np.testing.assert_allclose(dw, np.einsum("nrqk,nrqcij->kijc", dout, v),
+                                   rtol=1e-4, atol=1e-2 if dtype == np.float32 else 1e-8)
+
+
+def test_inputs_are_not_modified():
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((2, 6, 6, 2))
+    w = rng.standard_normal((3, 3, 3, 2))
+    b = rng.standard_normal(3)
+    copies = [a.copy() for a in (x, w, b)]
+    out, cache = layers.conv_forward(x, w, b, pad=1)
+    dout = np.ones_like(out)
+    layers.conv_backward(dout, cache)
+    for a, c in zip((x, w, b, dout), copies + [np.ones_like(out)]):
+        np.testing.assert_array_equal(a, c)
+
+
+# ----------------------------------------------------------------------------- pooling
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(problem=pool_problems(), kind=st.sampled_from(["max", "avg"]), plain=st.booleans())
+def test_property_pooling_matches_naive(problem, kind, plain):
+    x, size, s, dout = problem
+    fwd = layers.max_pool_forward if kind == "max" else layers.avg_pool_forward
+    bwd = layers.max_pool_backward if kind == "max" else layers.avg_pool_backward
+    with (plain_python() if plain else compiled()):
+        out, cache = fwd(x, size=size, stride=s)
+        dx = bwd(dout, cache)
+    assert out.dtype == dx.dtype == x.dtype and dx.shape == x.shape
+    expected, dx_of = naive_pool(x, size, s, kind)
+    tol = TOL[x.dtype.type]
+    np.testing.assert_allclose(out, expected, **tol)
+    np.testing.assert_allclose(dx, naive_pool_backward(dout, x.shape, size, s, kind,
+                                                       dx_of), **tol)
+    if torch is not None:
+        xt = torch.tensor(x.transpose(0, 3, 1, 2), dtype=torch.float64)
+        op = torch.nn.functional.max_pool2d if kind == "max" else \
+            torch.nn.functional.avg_pool2d
+        np.testing.assert_allclose(out, op(xt, size, s).numpy().transpose(0, 2, 3, 1),
+                                   **tol)
+
+
+def test_max_pool_gradient_goes_to_the_first_argmax_only():
+    x = np.array([[[[1.0], [3.0]], [[3.0], [0.0]]]])  # (1, 2, 2, 1), two equal maxima
+    out, cache = layers.max_pool_forward(x, size=2, stride=2)
+    assert out[0, 0, 0, 0] == 3.0
+    dx = layers.max_pool_backward(np.array([[[[5.0]]]]), cache)
+    np.testing.assert_array_equal(dx[0, :, :, 0], [[0.0, 5.0], [0.0, 0.0]])
+
+
+# ----------------------------------------------------------------------------- validation
+RNG = np.random.default_rng(7)
+X = RNG.standard_normal((2, 7, 7, 3))
+W = RNG.standard_normal((4, 3, 3, 3))
+B = RNG.standard_normal(4)
+
+
+@pytest.mark.parametrize("kwargs, argument, text", [
+    (dict(x=X[0]), "x", "(m, h, w, c)"),
+    (dict(x=X.tolist()), "x", "(m, h, w, c)"),
+    (dict(w=W[0]), "w", "(K, f, f, c)"),
+    (dict(w=W[:, :, :2].copy()), "w", "square"),
+    (dict(w=W[..., :2].copy()), "w", "(K, 3, 3, 3)"),
+    (dict(b=B[:3]), "b", "(4,)"),
+    (dict(b=B[:, None]), "b", "(K,)"),
+    (dict(w=RNG.standard_normal((4, 10, 10, 3))), "larger than the padded input", "h + 2*pad"),
+    (dict(stride=2, pad=0, w=RNG.standard_normal((4, 2, 2, 3))), "non-integer output size",
+     "(7 + 2*0 - 2) / 2"),
+    (dict(x=X.astype(np.float16)), "x", "float32 or float64"),
+    (dict(x=X.astype(np.int64)), "x", "float32 or float64"),
+    (dict(w=W.astype(np.float32)), "w", "same dtype as x"),
+    (dict(x=np.asfortranarray(X)), "x", "C-contiguous"),
+    (dict(x=X[:, ::2]), "x", "C-contiguous"),
+    (dict(pad=-1), "pad", ">= 0"),
+    (dict(stride=0), "stride", ">= 1"),
+    (dict(stride=1.5), "stride", "int"),
+    (dict(stride=True), "stride", "int"),
+    (dict(x=np.zeros((0, 7, 7, 3))), "x", "no zero-length"),
+])
+def test_conv_forward_rejects_bad_arguments(kwargs, argument, text):
+    args = dict(x=X, w=W, b=B, stride=1, pad=1)
+    args.update(kwargs)
+    with pytest.raises(ValueError) as info:
+        layers.conv_forward(**args)
+    assert argument in str(info.value) and text in str(info.value)
+
+
+def test_backward_functions_reject_foreign_caches_and_wrong_dout():
+    out, cache = layers.conv_forward(X, W, B, pad=1)
+    pout, pcache = layers.max_pool_forward(X[:, :6, :6].copy(), 2, 2)
+    aout, acache = layers.avg_pool_forward(X[:, :6, :6].copy(), 2, 2)
+    with pytest.raises(ValueError, match="ConvCache"):
+        layers.conv_backward(out, pcache)
+    with pytest.raises(ValueError, match=r"dout.*\(2, 7, 7, 4\)"):
+        layers.conv_backward(out[:1].copy(), cache)
+    with pytest.raises(ValueError, match="dout.*same dtype"):
+        layers.conv_backward(out.astype(np.float32), cache)
+    with pytest.raises(ValueError, match="MaxPoolCache"):
+        layers.max_pool_backward(pout, acache)
+    with pytest.raises(ValueError, match="AvgPoolCache"):
+        layers.avg_pool_backward(aout, pcache)
+    with pytest.raises(ValueError, match=r"dout.*\(2, 3, 3, 3\)"):
+        layers.max_pool_backward(pout[:, :2].copy(), pcache)
+    with pytest.raises(ValueError, match="dout.*dtype"):
+        layers.avg_pool_backward(aout.astype(np.float32), acache)
+    with pytest.raises(ValueError, match="C-contiguous"):
+        layers.max_pool_backward(np.asfortranarray(pout), pcache)
+    with pytest.raises(ValueError, match="cache"):
+        layers.conv_backward(out, (X, W, B, 1, 1))
+
+
+@pytest.mark.parametrize("call, text", [
+    (lambda: layers.max_pool_forward(X, size=2, stride=2), "non-integer output size"),
+    (lambda: layers.avg_pool_forward(X, size=8, stride=1), "larger than the padded input"),
+    (lambda: layers.max_pool_forward(X, size=0), "size must be an int >= 1"),
+    (lambda: layers.avg_pool_forward(X, size=1, stride=0), "stride must be an int >= 1"),
+    (lambda: layers.max_pool_forward(X[0], size=1), "x must have shape (m, h, w, c)"),
+    (lambda: layers.im2col(X, 0), "f must be an int >= 1"),
+    (lambda: layers.im2col(X, 3, pad=-2), "pad must be an int >= 0"),
+    (lambda: layers.col2im(np.zeros((5, 27)), X.shape, 3, 1, 1), "cols must have shape"),
+    (lambda: layers.col2im(np.zeros((98, 27)), (2, 7, 7), 3, 1, 1), "x_shape"),
+    (lambda: layers.col2im(np.zeros((98, 27), np.int32), X.shape, 3, 1, 1),
+     "float32 or float64"),
+])
+def test_other_functions_reject_bad_arguments(call, text):
+    with pytest.raises(ValueError) as info:
+        call()
+    assert text in str(info.value)
+
+
+# ----------------------------------------------------------------------------- silence
+def test_precompile_and_every_function_write_nothing(capfd):
+    kconv.precompile()
+    kpool.precompile()
+    for dtype in (np.float32, np.float64):
+        x = X.astype(dtype)
+        out, cache = layers.conv_forward(x, W.astype(dtype), B.astype(dtype), pad=1)
+        layers.conv_backward(out, cache)
+        layers.col2im(layers.im2col(x, 3, 2, 0), x.shape, 3, 2, 0)
+        for fwd, bwd in ((layers.max_pool_forward, layers.max_pool_backward),
+                         (layers.avg_pool_forward, layers.avg_pool_backward)):
+            o, c = fwd(x[:, :6, :6].copy())
+            bwd(o, c)
+    out, err = capfd.readouterr()
+    assert out == "" and err == ""
+
+
+def test_runs_with_numba_disabled():
+    code = ("import numpy as np; from deepgrad import layers;"
+            "x = np.arange(2*5*5*2, dtype=np.float32).reshape(2, 5, 5, 2);"
+            "w = np.ones((3, 3, 3, 2), np.float32); b = np.zeros(3, np.float32);"
+            "o, c = layers.conv_forward(x, w, b, 2, 1); dx, dw, db = layers.conv_backward(o, c);"
+            "p, pc = layers.max_pool_forward(x[:, :4, :4].copy());"
+            "print(o.shape, float(o.sum()), dx.shape, layers.max_pool_backward(p, pc).sum())")
+    env = dict(os.environ, NUMBA_DISABLE_JIT="1")
+    res = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                         text=True, timeout=60)
+    assert res.returncode == 0 and res.stderr == "", res.stderr
+    x = np.arange(2 * 5 * 5 * 2, dtype=np.float32).reshape(2, 5, 5, 2)
+    o, _ = layers.conv_forward(x, np.ones((3, 3, 3, 2), np.float32),
+                               np.zeros(3, np.float32), 2, 1)
+    assert res.stdout.startswith(f"{o.shape} {float(o.sum())}")
