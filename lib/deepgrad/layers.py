@@ -22,6 +22,7 @@ from __future__ import annotations
 import operator
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 
 from deepgrad.kernels import conv as _conv
@@ -39,7 +40,7 @@ _DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 class ConvCache:
     """What :func:`conv_forward` keeps for :func:`conv_backward` (treat as opaque).
 
-    ``cols`` is ``im2col(x, f, stride, pad)``, shape ``(m*ho*wo, f*f*c)``.
+    The forward input, filters, bias, stride and padding.
     """
 
     x: np.ndarray
@@ -47,7 +48,6 @@ class ConvCache:
     b: np.ndarray
     stride: int
     pad: int
-    cols: np.ndarray
 
 
 @dataclass(frozen=True, eq=False)
@@ -246,11 +246,9 @@ def conv_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, stride: int = 1,
     pad = _int("pad", pad, 0)
     ho, wo = _conv_geometry(x.shape, f, stride, pad)
     m = x.shape[0]
-    cols = np.empty((m * ho * wo, f * f * cw), dtype=x.dtype)
-    _conv._im2col(x, f, stride, pad, ho, wo, cols)
-    out = cols @ w.reshape(K, -1).T
-    out += b
-    return out.reshape(m, ho, wo, K), ConvCache(x, w, b, stride, pad, cols)
+    out = np.empty((m, ho, wo, K), dtype=x.dtype)
+    _conv._conv_forward(x, w.reshape(K, -1), b, f, stride, pad, ho, wo, out)
+    return out, ConvCache(x, w, b, stride, pad)
 
 
 def conv_backward(dout: np.ndarray, cache: ConvCache
@@ -282,17 +280,14 @@ def conv_backward(dout: np.ndarray, cache: ConvCache
     if dout.shape != expected:
         raise ValueError(f"dout must have shape (m, ho, wo, K) = {expected}, the shape of "
                          f"the forward output this cache belongs to; got {dout.shape}")
-    if (cache.cols.shape != (m * ho * wo, f * f * x.shape[3])
-            or cache.cols.dtype != x.dtype):
-        raise ValueError("cache does not belong to a conv_forward call (its cols do not "
-                         "match its x and w)")
     _same_dtype(("cache.x (the forward input)", x), ("dout", dout))
-    d2 = dout.reshape(-1, K)
-    db = d2.sum(axis=0)
-    dw = (d2.T @ cache.cols).reshape(w.shape)
-    dcols = d2 @ w.reshape(K, -1)
+    nparts = max(1, min(m, numba.get_num_threads()))
     dx = np.empty(x.shape, dtype=x.dtype)
-    _conv._col2im(dcols, f, cache.stride, cache.pad, ho, wo, dx)
+    dw_parts = np.empty((nparts, K, f * f * x.shape[3]), dtype=x.dtype)
+    _conv._conv_backward(x, w.reshape(K, -1), dout, f, cache.stride, cache.pad, dx,
+                         dw_parts)
+    dw = dw_parts.sum(axis=0).reshape(w.shape)
+    db = dout.reshape(-1, K).sum(axis=0)
     return dx, dw, db
 
 

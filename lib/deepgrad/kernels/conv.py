@@ -96,6 +96,124 @@ def _col2im(cols, f, stride, pad, ho, wo, dx):
                             dx[n, y, xx, ch] += cols[row, base + ch]
 
 
+# Reassociation and FMA contraction let LLVM vectorize the sums over filters; no
+# "nnan"/"ninf" (a NaN in the data must stay a NaN, not become undefined behaviour).
+_FASTMATH = {"reassoc", "contract", "nsz", "arcp"}
+
+
+@njit(cache=True)
+def _patches_t(x, n, f, stride, pad, ho, wo, pt):
+    """Fill ``pt`` (f*f*c, ho*wo) with example n's windows, transposed (im2col of one
+    example, one *column* per output position); 0 in the padding."""
+    h = x.shape[1]
+    w = x.shape[2]
+    c = x.shape[3]
+    for i in range(f):
+        for j in range(f):
+            for ch in range(c):
+                kk = (i * f + j) * c + ch
+                for r in range(ho):
+                    y = r * stride + i - pad
+                    for q in range(wo):
+                        xx = q * stride + j - pad
+                        if y >= 0 and y < h and xx >= 0 and xx < w:
+                            pt[kk, r * wo + q] = x[n, y, xx, ch]
+                        else:
+                            pt[kk, r * wo + q] = 0.0
+
+
+@njit(cache=True, parallel=True, fastmath=_FASTMATH)
+def _conv_forward(x, w2, b, f, stride, pad, ho, wo, out):
+    """``out`` (m, ho, wo, K) from ``x`` (m, h, w, c) and ``w2 = w.reshape(K, f*f*c)``.
+
+    One example per loop iteration (``prange``): its transposed patches ``pt``
+    (F, P) with F = f*f*c, P = ho*wo, then ``ot = w2 @ pt`` (K, P) as a loop whose
+    innermost run is over the P output positions (long, contiguous: vectorized), then
+    ``ot`` transposed into ``out[n]`` with the bias.
+    """
+    m = x.shape[0]
+    K, F = w2.shape
+    P = ho * wo
+    for n in prange(m):
+        pt = np.empty((F, P), dtype=x.dtype)
+        _patches_t(x, n, f, stride, pad, ho, wo, pt)
+        ot = np.empty((K, P), dtype=x.dtype)
+        for k in range(K):
+            for p in range(P):
+                ot[k, p] = b[k]
+            for kk in range(F):
+                wv = w2[k, kk]
+                for p in range(P):
+                    ot[k, p] += wv * pt[kk, p]
+        for r in range(ho):
+            for q in range(wo):
+                for k in range(K):
+                    out[n, r, q, k] = ot[k, r * wo + q]
+
+
+@njit(cache=True, parallel=True, fastmath=_FASTMATH)
+def _conv_backward(x, w2, dout, f, stride, pad, dx, dw_parts):
+    """dx (m, h, w, c) and the filter gradient, per example as two long-loop products.
+
+    The examples are split into ``dw_parts.shape[0]`` chunks, one per thread. For each
+    example: ``pt`` = its transposed patches (F, P), ``dt`` = its upstream gradient
+    transposed (K, P); ``dw_parts[t] += dt @ pt.T`` (dot products over the P output
+    positions) and ``dpt = w2.T @ dt`` (F, P), which is then added back onto ``dx[n]``
+    (col2im). Chunk t writes only ``dw_parts[t]`` and its own examples' ``dx[n]``; the
+    caller sums the parts. No two threads ever write the same memory.
+    """
+    m, h, w, c = x.shape
+    ho = dout.shape[1]
+    wo = dout.shape[2]
+    K, F = w2.shape
+    P = ho * wo
+    nparts = dw_parts.shape[0]
+    zero = np.zeros(1, dtype=x.dtype)[0]
+    for t in prange(nparts):
+        dw2 = dw_parts[t]
+        for k in range(K):
+            for kk in range(F):
+                dw2[k, kk] = 0.0
+        pt = np.empty((F, P), dtype=x.dtype)
+        dt = np.empty((K, P), dtype=x.dtype)
+        dpt = np.empty((F, P), dtype=x.dtype)
+        for n in range(t * m // nparts, (t + 1) * m // nparts):
+            _patches_t(x, n, f, stride, pad, ho, wo, pt)
+            for r in range(ho):
+                for q in range(wo):
+                    for k in range(K):
+                        dt[k, r * wo + q] = dout[n, r, q, k]
+            for k in range(K):
+                for kk in range(F):
+                    acc = zero
+                    for p in range(P):
+                        acc += dt[k, p] * pt[kk, p]
+                    dw2[k, kk] += acc
+            for kk in range(F):
+                for p in range(P):
+                    dpt[kk, p] = 0.0
+                for k in range(K):
+                    wv = w2[k, kk]
+                    for p in range(P):
+                        dpt[kk, p] += wv * dt[k, p]
+            for y in range(h):
+                for xx in range(w):
+                    for ch in range(c):
+                        dx[n, y, xx, ch] = 0.0
+            for i in range(f):
+                for j in range(f):
+                    for ch in range(c):
+                        kk = (i * f + j) * c + ch
+                        for r in range(ho):
+                            y = r * stride + i - pad
+                            if y < 0 or y >= h:
+                                continue
+                            for q in range(wo):
+                                xx = q * stride + j - pad
+                                if xx >= 0 and xx < w:
+                                    dx[n, y, xx, ch] += dpt[kk, r * wo + q]
+
+
 def precompile() -> None:
     """Compile (or load from cache) every kernel for float32 and float64."""
     for dtype in (np.float32, np.float64):
@@ -103,3 +221,7 @@ def precompile() -> None:
         cols = np.empty((9, 18), dtype=dtype)
         _im2col(x, 3, 1, 1, 3, 3, cols)
         _col2im(cols, 3, 1, 1, 3, 3, x)
+        w2 = np.zeros((4, 18), dtype=dtype)
+        out = np.empty((1, 3, 3, 4), dtype=dtype)
+        _conv_forward(x, w2, np.zeros(4, dtype=dtype), 3, 1, 1, 3, 3, out)
+        _conv_backward(x, w2, out, 3, 1, 1, np.empty_like(x), np.empty((1, 4, 18), dtype))
