@@ -96,7 +96,10 @@ def test_each_wrong_submission_loses_exactly_what_the_harness_predicts(demo):
         for s in d.wrong:
             r = d.row(s)
             pred = d.checks["combos"][s]
-            want = {g: c.score for g, c in pred.scores.items()}
+            # the harness runs the notebook(s) holding the mutants; cells of the
+            # assignment's other notebooks score as the solution does
+            want = {**d.row("solution").cell_scores,
+                    **{g: c.score for g, c in pred.scores.items()}}
             if want != r.cell_scores:
                 problems.append(f"{a}/{s}: " + ", ".join(
                     f"{g}: predicted {want.get(g)}, graded {r.cell_scores.get(g)}"
@@ -161,12 +164,14 @@ def test_report_table_reads_well(demo):
 
 
 # ----------------------------------------------------------------------------- leaks
-def _secrets():
+def _secrets(assignment: str | None = None):
+    """Solution and hidden-test lines of one assignment's source notebooks (all when None)."""
     sol, hid = set(), set()
     for p in SOURCE_NBS:
-        s = grading.secret_lines(grading.read_nb(p))
-        sol |= s["solution"]
-        hid |= s["hidden"]
+        if assignment is None or p.parent.name == assignment:
+            s = grading.secret_lines(grading.read_nb(p))
+            sol |= s["solution"]
+            hid |= s["hidden"]
     return sol, hid
 
 
@@ -212,24 +217,36 @@ def test_secret_lines_are_found_at_all():
 
 
 def test_no_solution_or_hidden_test_in_release(demo):
-    sol, hid = _secrets()
-    files = [p for root in (REPO / "release", next(iter(demo.values())).course / "release")
-             for p in root.rglob("*") if p.is_file()]
-    assert files
-    _fail(_leaks(files, sol | hid))
+    # An assignment's release must not hold its own solutions or hidden tests, nor those of
+    # any later assignment. A later assignment may hand out an earlier one's answers (a
+    # stable sigmoid in assignment 2): it is released after the earlier one is due.
+    names = sorted(grading.assignments(REPO))
+    roots = (REPO / "release", next(iter(demo.values())).course / "release")
+    problems, n_files = [], 0
+    for i, a in enumerate(names):
+        secret = set()
+        for later in names[i:]:
+            sol, hid = _secrets(later)
+            secret |= sol | hid
+        files = [p for root in roots for p in (root / a).rglob("*") if p.is_file()]
+        n_files += len(files)
+        problems += _leaks(files, secret)
+    assert n_files
+    _fail(problems)
 
 
 def test_no_hidden_test_in_any_feedback_nor_solution_in_blank_feedback(demo):
-    # Every student's feedback: no hidden test. The blank student's feedback: no solution
-    # line either (the other students hand in code built from the solution, so their
-    # feedback rightly shows it: the solution, wrong and broken students).
-    sol, hid = _secrets()
+    # Every student's feedback: no hidden test of that assignment (a hidden reference line
+    # that is also a line of the solution, e.g. `A = np.maximum(Z, 0)`, is the student's own
+    # code there, not a leak). The blank student's feedback: no solution line either (the
+    # other students hand in code built from the solution, so their feedback rightly shows it).
     problems = []
     for a, d in demo.items():
+        sol, hid = _secrets(a)
         fb = d.course / "feedback"
-        all_html = list(fb.rglob("*.html"))
+        all_html = list(fb.rglob(f"{a}/*.html"))
         assert len(all_html) >= len(d.cycle.feedback)
-        problems += _leaks(all_html, hid)
+        problems += _leaks(all_html, hid - sol)
         problems += _leaks((fb / "blank" / a).rglob("*.html"), sol)
     _fail(problems)
 
