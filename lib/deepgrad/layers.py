@@ -247,7 +247,10 @@ def conv_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, stride: int = 1,
     ho, wo = _conv_geometry(x.shape, f, stride, pad)
     m = x.shape[0]
     out = np.empty((m, ho, wo, K), dtype=x.dtype)
-    _conv._conv_forward(x, w.reshape(K, -1), b, f, stride, pad, ho, wo, out)
+    if stride == 1:
+        _conv._conv_forward_s1(x, w.reshape(K, -1), b, f, pad, ho, wo, out)
+    else:
+        _conv._conv_forward(x, w.reshape(K, -1), b, f, stride, pad, ho, wo, out)
     return out, ConvCache(x, w, b, stride, pad)
 
 
@@ -284,8 +287,11 @@ def conv_backward(dout: np.ndarray, cache: ConvCache
     nparts = max(1, min(m, numba.get_num_threads()))
     dx = np.empty(x.shape, dtype=x.dtype)
     dw_parts = np.empty((nparts, K, f * f * x.shape[3]), dtype=x.dtype)
-    _conv._conv_backward(x, w.reshape(K, -1), dout, f, cache.stride, cache.pad, dx,
-                         dw_parts)
+    if cache.stride == 1:
+        _conv._conv_backward_s1(x, w.reshape(K, -1), dout, f, cache.pad, dx, dw_parts)
+    else:
+        _conv._conv_backward(x, w.reshape(K, -1), dout, f, cache.stride, cache.pad, dx,
+                             dw_parts)
     dw = dw_parts.sum(axis=0).reshape(w.shape)
     db = dout.reshape(-1, K).sum(axis=0)
     return dx, dw, db

@@ -102,24 +102,66 @@ _FASTMATH = {"reassoc", "contract", "nsz", "arcp"}
 
 
 @njit(cache=True)
+def _valid_range(j, stride, pad, size, n_out):
+    """Output positions q in [lo, hi) whose input index q*stride + j - pad is in [0, size)."""
+    lo = max(0, (pad - j + stride - 1) // stride)
+    hi = min(n_out, (size - 1 + pad - j) // stride + 1)
+    return lo, max(lo, hi)
+
+
+@njit(cache=True)
 def _patches_t(x, n, f, stride, pad, ho, wo, pt):
     """Fill ``pt`` (f*f*c, ho*wo) with example n's windows, transposed (im2col of one
-    example, one *column* per output position); 0 in the padding."""
+    example, one *column* per output position); 0 in the padding.
+
+    The in-bounds part of every row is computed once (:func:`_valid_range`), so the
+    copy loops carry no bounds tests (with c = 1 and stride 1 they are plain copies).
+    """
     h = x.shape[1]
     w = x.shape[2]
     c = x.shape[3]
     for i in range(f):
+        rlo, rhi = _valid_range(i, stride, pad, h, ho)
         for j in range(f):
+            qlo, qhi = _valid_range(j, stride, pad, w, wo)
             for ch in range(c):
                 kk = (i * f + j) * c + ch
                 for r in range(ho):
+                    base = r * wo
+                    if r < rlo or r >= rhi:
+                        for q in range(wo):
+                            pt[kk, base + q] = 0.0
+                        continue
                     y = r * stride + i - pad
-                    for q in range(wo):
-                        xx = q * stride + j - pad
-                        if y >= 0 and y < h and xx >= 0 and xx < w:
-                            pt[kk, r * wo + q] = x[n, y, xx, ch]
-                        else:
-                            pt[kk, r * wo + q] = 0.0
+                    for q in range(qlo):
+                        pt[kk, base + q] = 0.0
+                    for q in range(qlo, qhi):
+                        pt[kk, base + q] = x[n, y, q * stride + j - pad, ch]
+                    for q in range(qhi, wo):
+                        pt[kk, base + q] = 0.0
+
+
+@njit(cache=True)
+def _add_patches_t(dpt, n, f, stride, pad, ho, wo, dx):
+    """Overwrite ``dx[n]`` with the adjoint of :func:`_patches_t` applied to ``dpt``."""
+    h = dx.shape[1]
+    w = dx.shape[2]
+    c = dx.shape[3]
+    for y in range(h):
+        for xx in range(w):
+            for ch in range(c):
+                dx[n, y, xx, ch] = 0.0
+    for i in range(f):
+        rlo, rhi = _valid_range(i, stride, pad, h, ho)
+        for j in range(f):
+            qlo, qhi = _valid_range(j, stride, pad, w, wo)
+            for ch in range(c):
+                kk = (i * f + j) * c + ch
+                for r in range(rlo, rhi):
+                    y = r * stride + i - pad
+                    base = r * wo
+                    for q in range(qlo, qhi):
+                        dx[n, y, q * stride + j - pad, ch] += dpt[kk, base + q]
 
 
 @njit(cache=True, parallel=True, fastmath=_FASTMATH)
@@ -138,10 +180,20 @@ def _conv_forward(x, w2, b, f, stride, pad, ho, wo, out):
         pt = np.empty((F, P), dtype=x.dtype)
         _patches_t(x, n, f, stride, pad, ho, wo, pt)
         ot = np.empty((K, P), dtype=x.dtype)
+        F4 = F - F % 4
         for k in range(K):
             for p in range(P):
                 ot[k, p] = b[k]
-            for kk in range(F):
+            # Four rows of pt per sweep: one load and store of ot[k, p] per 4 FMAs.
+            for kk in range(0, F4, 4):
+                w0 = w2[k, kk]
+                w1 = w2[k, kk + 1]
+                w2_ = w2[k, kk + 2]
+                w3 = w2[k, kk + 3]
+                for p in range(P):
+                    ot[k, p] += (w0 * pt[kk, p] + w1 * pt[kk + 1, p]
+                                 + w2_ * pt[kk + 2, p] + w3 * pt[kk + 3, p])
+            for kk in range(F4, F):
                 wv = w2[k, kk]
                 for p in range(P):
                     ot[k, p] += wv * pt[kk, p]
@@ -183,35 +235,226 @@ def _conv_backward(x, w2, dout, f, stride, pad, dx, dw_parts):
                 for q in range(wo):
                     for k in range(K):
                         dt[k, r * wo + q] = dout[n, r, q, k]
+            F4 = F - F % 4
             for k in range(K):
-                for kk in range(F):
+                # Four dot products per sweep: dt[k, p] is loaded once for 4 FMAs.
+                for kk in range(0, F4, 4):
+                    a0 = zero
+                    a1 = zero
+                    a2 = zero
+                    a3 = zero
+                    for p in range(P):
+                        g = dt[k, p]
+                        a0 += g * pt[kk, p]
+                        a1 += g * pt[kk + 1, p]
+                        a2 += g * pt[kk + 2, p]
+                        a3 += g * pt[kk + 3, p]
+                    dw2[k, kk] += a0
+                    dw2[k, kk + 1] += a1
+                    dw2[k, kk + 2] += a2
+                    dw2[k, kk + 3] += a3
+                for kk in range(F4, F):
                     acc = zero
                     for p in range(P):
                         acc += dt[k, p] * pt[kk, p]
                     dw2[k, kk] += acc
+            K4 = K - K % 4
             for kk in range(F):
                 for p in range(P):
                     dpt[kk, p] = 0.0
-                for k in range(K):
+                for k in range(0, K4, 4):
+                    w0 = w2[k, kk]
+                    w1 = w2[k + 1, kk]
+                    w2_ = w2[k + 2, kk]
+                    w3 = w2[k + 3, kk]
+                    for p in range(P):
+                        dpt[kk, p] += (w0 * dt[k, p] + w1 * dt[k + 1, p]
+                                       + w2_ * dt[k + 2, p] + w3 * dt[k + 3, p])
+                for k in range(K4, K):
                     wv = w2[k, kk]
                     for p in range(P):
                         dpt[kk, p] += wv * dt[k, p]
+            _add_patches_t(dpt, n, f, stride, pad, ho, wo, dx)
+
+
+# ---------------------------------------------------------------- stride 1: flat shifts
+@njit(cache=True)
+def _flat_offsets(f, c, L, Wp):
+    """Offset of filter tap kk = (i*f + j)*c + ch in the flat padded example: ch*L + i*Wp + j."""
+    off = np.empty(f * f * c, dtype=np.int64)
+    for i in range(f):
+        for j in range(f):
+            for ch in range(c):
+                off[(i * f + j) * c + ch] = ch * L + i * Wp + j
+    return off
+
+
+@njit(cache=True)
+def _flatten_padded(x, n, pad, Wp, L, xf):
+    """Write example n into ``xf`` (c*L,) channel-major, zero-padded rows of width Wp.
+    Only the interior is written: the padding and the slack keep the zeros they were
+    allocated with."""
+    h = x.shape[1]
+    w = x.shape[2]
+    c = x.shape[3]
+    for y in range(h):
+        for xx in range(w):
+            base = (y + pad) * Wp + xx + pad
+            for ch in range(c):
+                xf[ch * L + base] = x[n, y, xx, ch]
+
+
+@njit(cache=True, parallel=True, fastmath=_FASTMATH)
+def _conv_forward_s1(x, w2, b, f, pad, ho, wo, out):
+    """Stride-1 forward without im2col: every filter tap is a *shift* of the flat input.
+
+    Example n is copied once, channel-major and zero-padded, into a flat vector ``xf``
+    whose rows have the padded width Wp. Output position (r, q) is then flat index
+    ``t = r*Wp + q`` and tap kk = (i, j, ch) reads ``xf[off[kk] + t]`` with
+    ``off[kk] = ch*L + i*Wp + j``, so ``ot[k, t] = b[k] + sum_kk w2[k, kk] *
+    xf[off[kk] + t]`` is a sum of shifted vectors: long contiguous loops over t
+    (ho*Wp of them; the Wp - wo columns past the right edge are computed and dropped),
+    four taps per sweep. ``xf`` has f slack zeros so the largest index,
+    (c-1)*L + (ho+f-1)*Wp + f - 2, stays inside its c*L entries.
+    """
+    m, h, w, c = x.shape
+    K, F = w2.shape
+    Wp = w + 2 * pad
+    L = (h + 2 * pad) * Wp + f
+    T = ho * Wp
+    off = _flat_offsets(f, c, L, Wp)
+    F4 = F - F % 4
+    for n in prange(m):
+        xf = np.zeros(c * L, dtype=x.dtype)
+        _flatten_padded(x, n, pad, Wp, L, xf)
+        ot = np.empty((K, T), dtype=x.dtype)
+        for k in range(K):
+            for t in range(T):
+                ot[k, t] = b[k]
+            for kk in range(0, F4, 4):
+                o0 = off[kk]
+                o1 = off[kk + 1]
+                o2 = off[kk + 2]
+                o3 = off[kk + 3]
+                w0 = w2[k, kk]
+                w1 = w2[k, kk + 1]
+                w2_ = w2[k, kk + 2]
+                w3 = w2[k, kk + 3]
+                v0 = xf[o0:o0 + T]  # views: plain range indices vectorize
+                v1 = xf[o1:o1 + T]
+                v2 = xf[o2:o2 + T]
+                v3 = xf[o3:o3 + T]
+                row = ot[k]
+                for t in range(T):
+                    row[t] += w0 * v0[t] + w1 * v1[t] + w2_ * v2[t] + w3 * v3[t]
+            for kk in range(F4, F):
+                o0 = off[kk]
+                w0 = w2[k, kk]
+                v0 = xf[o0:o0 + T]
+                row = ot[k]
+                for t in range(T):
+                    row[t] += w0 * v0[t]
+        for r in range(ho):
+            for q in range(wo):
+                for k in range(K):
+                    out[n, r, q, k] = ot[k, r * Wp + q]
+
+
+@njit(cache=True, parallel=True, fastmath=_FASTMATH)
+def _conv_backward_s1(x, w2, dout, f, pad, dx, dw_parts):
+    """Stride-1 backward with the flat shifts of :func:`_conv_forward_s1`.
+
+    Per example: ``dtw[k, r*Wp + q] = dout[n, r, q, k]`` (0 in the dropped columns),
+    ``dw_parts[t][k, kk] += sum_t dtw[k, t] * xf[off[kk] + t]`` (dot products, four
+    taps per sweep) and ``dxf[off[kk] + t] += sum_k w2[k, kk] * dtw[k, t]``, whose
+    interior is dx[n]. Examples are split into ``dw_parts.shape[0]`` chunks, one per
+    thread; each writes only its own part and its own examples.
+    """
+    m, h, w, c = x.shape
+    ho = dout.shape[1]
+    wo = dout.shape[2]
+    K, F = w2.shape
+    Wp = w + 2 * pad
+    L = (h + 2 * pad) * Wp + f
+    T = ho * Wp
+    off = _flat_offsets(f, c, L, Wp)
+    F4 = F - F % 4
+    K4 = K - K % 4
+    nparts = dw_parts.shape[0]
+    zero = np.zeros(1, dtype=x.dtype)[0]
+    for part in prange(nparts):
+        dw2 = dw_parts[part]
+        for k in range(K):
+            for kk in range(F):
+                dw2[k, kk] = 0.0
+        xf = np.zeros(c * L, dtype=x.dtype)
+        dxf = np.empty(c * L, dtype=x.dtype)
+        dtw = np.zeros((K, T), dtype=x.dtype)
+        for n in range(part * m // nparts, (part + 1) * m // nparts):
+            _flatten_padded(x, n, pad, Wp, L, xf)
+            for r in range(ho):
+                for q in range(wo):
+                    for k in range(K):
+                        dtw[k, r * Wp + q] = dout[n, r, q, k]
+            for k in range(K):
+                for kk in range(0, F4, 4):
+                    o0 = off[kk]
+                    o1 = off[kk + 1]
+                    o2 = off[kk + 2]
+                    o3 = off[kk + 3]
+                    a0 = zero
+                    a1 = zero
+                    a2 = zero
+                    a3 = zero
+                    v0 = xf[o0:o0 + T]
+                    v1 = xf[o1:o1 + T]
+                    v2 = xf[o2:o2 + T]
+                    v3 = xf[o3:o3 + T]
+                    g_row = dtw[k]
+                    for t in range(T):
+                        g = g_row[t]
+                        a0 += g * v0[t]
+                        a1 += g * v1[t]
+                        a2 += g * v2[t]
+                        a3 += g * v3[t]
+                    dw2[k, kk] += a0
+                    dw2[k, kk + 1] += a1
+                    dw2[k, kk + 2] += a2
+                    dw2[k, kk + 3] += a3
+                for kk in range(F4, F):
+                    o0 = off[kk]
+                    a0 = zero
+                    v0 = xf[o0:o0 + T]
+                    g_row = dtw[k]
+                    for t in range(T):
+                        a0 += g_row[t] * v0[t]
+                    dw2[k, kk] += a0
+            for e in range(c * L):
+                dxf[e] = 0.0
+            for kk in range(F):
+                o0 = off[kk]
+                d0 = dxf[o0:o0 + T]
+                for k in range(0, K4, 4):
+                    w0 = w2[k, kk]
+                    w1 = w2[k + 1, kk]
+                    w2_ = w2[k + 2, kk]
+                    w3 = w2[k + 3, kk]
+                    g0 = dtw[k]
+                    g1 = dtw[k + 1]
+                    g2 = dtw[k + 2]
+                    g3 = dtw[k + 3]
+                    for t in range(T):
+                        d0[t] += w0 * g0[t] + w1 * g1[t] + w2_ * g2[t] + w3 * g3[t]
+                for k in range(K4, K):
+                    w0 = w2[k, kk]
+                    g0 = dtw[k]
+                    for t in range(T):
+                        d0[t] += w0 * g0[t]
             for y in range(h):
                 for xx in range(w):
+                    base = (y + pad) * Wp + xx + pad
                     for ch in range(c):
-                        dx[n, y, xx, ch] = 0.0
-            for i in range(f):
-                for j in range(f):
-                    for ch in range(c):
-                        kk = (i * f + j) * c + ch
-                        for r in range(ho):
-                            y = r * stride + i - pad
-                            if y < 0 or y >= h:
-                                continue
-                            for q in range(wo):
-                                xx = q * stride + j - pad
-                                if xx >= 0 and xx < w:
-                                    dx[n, y, xx, ch] += dpt[kk, r * wo + q]
+                        dx[n, y, xx, ch] = dxf[ch * L + base]
 
 
 def precompile() -> None:
@@ -225,3 +468,5 @@ def precompile() -> None:
         out = np.empty((1, 3, 3, 4), dtype=dtype)
         _conv_forward(x, w2, np.zeros(4, dtype=dtype), 3, 1, 1, 3, 3, out)
         _conv_backward(x, w2, out, 3, 1, 1, np.empty_like(x), np.empty((1, 4, 18), dtype))
+        _conv_forward_s1(x, w2, np.zeros(4, dtype=dtype), 3, 1, 3, 3, out)
+        _conv_backward_s1(x, w2, out, 3, 1, np.empty_like(x), np.empty((1, 4, 18), dtype))
