@@ -10,6 +10,12 @@ kernel (``LearningRateDemo.compute``) and with the same computation written the 
 numpy way (vectorized over examples, a Python loop over iterations). Both give the
 same costs; this is checked before timing.
 
+Convolution layers (``--only conv``): deepgrad.layers.conv_forward / conv_backward on
+the course's shapes (LeNet-5 on 28 x 28 MNIST, and a 32 x 32 x 3 input with 3 x 3
+filters), batch 64, float32 and float64, against naive loops (run on a batch of 2 and
+scaled to 64), numpy im2col + matmul, and PyTorch CPU when it is importable
+(``benchmarks/requirements.txt``; never a course dependency). All agree before timing.
+
 Method (see shared STACK.md): the two implementations are timed in blocks, not
 interleaved call by call (numpy's BLAS threads keep spinning after a call and would slow
 the other), with a pause and one untimed call at each switch; medians are quoted.
@@ -29,10 +35,14 @@ from pathlib import Path
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "benchmarks.md"
 BEGIN = "<!-- BEGIN learning-rate widget benchmark (benchmarks/run.py --write) -->"
 END = "<!-- END learning-rate widget benchmark -->"
+CONV_BEGIN = "<!-- BEGIN conv layers benchmark (benchmarks/run.py --write) -->"
+CONV_END = "<!-- END conv layers benchmark -->"
 
 # (label, dataset, learning rate, iterations, momentum)
 CASES = [
@@ -153,7 +163,8 @@ def environment() -> str:
             f"{time.strftime('%Y-%m-%d')}")
 
 
-def write_doc(text: str) -> None:
+def write_doc(text: str, begin: str = BEGIN, end: str = END) -> None:
+    BEGIN, END = begin, end  # noqa: N806 - this section's markers
     section = f"{BEGIN}\n{text}\n{END}"
     old = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
     if BEGIN in old and END in old:
@@ -171,7 +182,18 @@ def main(argv: list[str] | None = None) -> int:
                         help="timed calls per numba case (numpy gets a quarter)")
     parser.add_argument("--write", action="store_true",
                         help=f"also write the table into {DOC.relative_to(ROOT)}")
+    parser.add_argument("--only", choices=["all", "lr", "conv"], default="all",
+                        help="which benchmark to run (default: all)")
     args = parser.parse_args(argv)
+    if args.only in ("all", "conv"):
+        import conv_bench
+
+        conv_text = conv_bench.report(args.repeats)
+        print(conv_text + "\n")
+        if args.write:
+            write_doc(conv_text, CONV_BEGIN, CONV_END)
+    if args.only == "conv":
+        return 0
     rows = run(args.repeats)
     text = ("## Learning-rate widget: one slider move\n\n"
             "`python benchmarks/run.py` (`make bench`). Gradient descent with the cost "

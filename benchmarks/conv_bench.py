@@ -1,0 +1,237 @@
+"""Convolution layers: deepgrad.layers against naive loops, numpy im2col and PyTorch CPU.
+
+Imported by ``benchmarks/run.py`` (``--only conv``). Every implementation is checked
+against the others on the benchmark's own inputs before anything is timed. Timing as in
+run.py: blocks per implementation, 0.3 s pause and one untimed call at each switch,
+medians. Ratios are to PyTorch in the same run (time / PyTorch's time; < 1 is faster).
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import time
+
+import numpy as np
+
+from deepgrad import layers
+
+try:
+    import torch
+except ImportError:  # torch is optional: benchmarks/requirements.txt
+    torch = None
+
+BATCH = 64
+NAIVE_BATCH = 2  # naive loops run on this many examples, times scaled to BATCH
+# (label, x shape, w shape, stride, pad)
+SHAPES = [
+    ("LeNet-5 conv1: 6 5x5 filters, (64,28,28,1), pad 2", (BATCH, 28, 28, 1), (6, 5, 5, 1), 1, 2),
+    ("LeNet-5 conv2: 16 5x5 filters, (64,14,14,6)", (BATCH, 14, 14, 6), (16, 5, 5, 6), 1, 0),
+    ("16 3x3 filters, (64,32,32,3), pad 1", (BATCH, 32, 32, 3), (16, 3, 3, 3), 1, 1),
+]
+
+
+def median_ms(fn, repeats: int) -> float:
+    time.sleep(0.3)  # let the previous implementation's threads go quiet
+    fn()  # untimed
+    samples = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - start)
+    return 1e3 * statistics.median(samples)
+
+
+# ----------------------------------------------------------------------------- baselines
+def naive_forward(x, w, b, s, p):
+    m, h, wd, c = x.shape
+    K, f = w.shape[0], w.shape[1]
+    xp = np.pad(x, ((0, 0), (p, p), (p, p), (0, 0)))
+    ho, wo = (h + 2 * p - f) // s + 1, (wd + 2 * p - f) // s + 1
+    out = np.zeros((m, ho, wo, K), dtype=x.dtype)
+    for n in range(m):
+        for r in range(ho):
+            for q in range(wo):
+                win = xp[n, r * s:r * s + f, q * s:q * s + f, :]
+                for k in range(K):
+                    out[n, r, q, k] = np.sum(win * w[k]) + b[k]
+    return out
+
+
+def naive_backward(dout, x, w, s, p):
+    m, h, wd, c = x.shape
+    K, f = w.shape[0], w.shape[1]
+    xp = np.pad(x, ((0, 0), (p, p), (p, p), (0, 0)))
+    dxp = np.zeros_like(xp)
+    dw = np.zeros_like(w)
+    _, ho, wo, _ = dout.shape
+    for n in range(m):
+        for r in range(ho):
+            for q in range(wo):
+                win = xp[n, r * s:r * s + f, q * s:q * s + f, :]
+                for k in range(K):
+                    g = dout[n, r, q, k]
+                    dxp[n, r * s:r * s + f, q * s:q * s + f, :] += g * w[k]
+                    dw[k] += g * win
+    db = dout.sum(axis=(0, 1, 2))
+    return dxp[:, p:p + h, p:p + wd, :], dw, db
+
+
+def numpy_im2col(x, f, s, p):
+    xp = np.pad(x, ((0, 0), (p, p), (p, p), (0, 0)))
+    v = np.lib.stride_tricks.sliding_window_view(xp, (f, f), axis=(1, 2))[:, ::s, ::s]
+    m, ho, wo, c = v.shape[:4]
+    return v.transpose(0, 1, 2, 4, 5, 3).reshape(m * ho * wo, f * f * c)
+
+
+def numpy_forward(x, w, b, s, p):
+    K, f = w.shape[0], w.shape[1]
+    ho = (x.shape[1] + 2 * p - f) // s + 1
+    wo = (x.shape[2] + 2 * p - f) // s + 1
+    cols = numpy_im2col(x, f, s, p)
+    return (cols @ w.reshape(K, -1).T + b).reshape(x.shape[0], ho, wo, K), cols
+
+
+def numpy_backward(dout, x, w, cols, s, p):
+    m, h, wd, c = x.shape
+    K, f = w.shape[0], w.shape[1]
+    _, ho, wo, _ = dout.shape
+    d2 = dout.reshape(-1, K)
+    db = d2.sum(axis=0)
+    dw = (d2.T @ cols).reshape(w.shape)
+    dcols = (d2 @ w.reshape(K, -1)).reshape(m, ho, wo, f, f, c)
+    dxp = np.zeros((m, h + 2 * p, wd + 2 * p, c), dtype=x.dtype)
+    for i in range(f):
+        for j in range(f):
+            dxp[:, i:i + s * ho:s, j:j + s * wo:s, :] += dcols[:, :, :, i, j, :]
+    return dxp[:, p:p + h, p:p + wd, :], dw, db
+
+
+class TorchConv:
+    """PyTorch's conv2d forward and its convolution backward, in NCHW as it prefers
+    (the layout conversion is done once here and not timed)."""
+
+    def __init__(self, x, w, b, dout, s, p):
+        self.xt = torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2)))
+        self.wt = torch.from_numpy(np.ascontiguousarray(w.transpose(0, 3, 1, 2)))
+        self.bt = torch.from_numpy(b)
+        self.dt = torch.from_numpy(np.ascontiguousarray(dout.transpose(0, 3, 1, 2)))
+        self.s, self.p, self.K = s, p, w.shape[0]
+
+    def forward(self):
+        with torch.no_grad():
+            return torch.nn.functional.conv2d(self.xt, self.wt, self.bt, stride=self.s,
+                                              padding=self.p)
+
+    def backward(self):
+        with torch.no_grad():
+            return torch.ops.aten.convolution_backward(
+                self.dt, self.xt, self.wt, [self.K], [self.s] * 2, [self.p] * 2, [1, 1],
+                False, [0, 0], 1, [True, True, True])
+
+
+# ----------------------------------------------------------------------------- run
+def check_agreement(x, w, b, dout, s, p, torch_conv):
+    tol = dict(rtol=1e-3, atol=1e-3) if x.dtype == np.float32 else dict(rtol=1e-9,
+                                                                        atol=1e-9)
+    out, cache = layers.conv_forward(x, w, b, s, p)
+    grads = layers.conv_backward(dout, cache)
+    ref, cols = numpy_forward(x, w, b, s, p)
+    np.testing.assert_allclose(out, ref, **tol)
+    for got, want in zip(grads, numpy_backward(dout, x, w, cols, s, p)):
+        np.testing.assert_allclose(got, want, **tol)
+    small = slice(0, NAIVE_BATCH)
+    np.testing.assert_allclose(naive_forward(x[small], w, b, s, p), out[small], **tol)
+    ndx, ndw, _ = naive_backward(dout[small], x[small], w, s, p)
+    np.testing.assert_allclose(ndx, grads[0][small], **tol)
+    if torch_conv is not None:
+        np.testing.assert_allclose(torch_conv.forward().numpy().transpose(0, 2, 3, 1), out,
+                                   **tol)
+        tdx, tdw, tdb = (t.numpy() for t in torch_conv.backward())
+        np.testing.assert_allclose(tdx.transpose(0, 2, 3, 1), grads[0], **tol)
+        np.testing.assert_allclose(tdw.transpose(0, 2, 3, 1), grads[1], **tol)
+        np.testing.assert_allclose(tdb, grads[2], **tol)
+
+
+def run(repeats: int):
+    rows = []
+    for label, xs, ws, s, p in SHAPES:
+        for dtype in (np.float32, np.float64):
+            rng = np.random.default_rng(0)
+            x = rng.standard_normal(xs).astype(dtype)
+            w = (rng.standard_normal(ws) / np.sqrt(np.prod(ws[1:]))).astype(dtype)
+            b = rng.standard_normal(ws[0]).astype(dtype)
+            out, cache = layers.conv_forward(x, w, b, s, p)
+            dout = rng.standard_normal(out.shape).astype(dtype)
+            tc = TorchConv(x, w, b, dout, s, p) if torch is not None else None
+            check_agreement(x, w, b, dout, s, p, tc)
+            flops = 2.0 * out.size * np.prod(ws[1:])  # forward; backward (dx, dw) is 2x
+            xs2, ds2 = x[:NAIVE_BATCH].copy(), dout[:NAIVE_BATCH].copy()
+            scale = BATCH / NAIVE_BATCH
+            _, cols = numpy_forward(x, w, b, s, p)
+            t = {}
+            few = max(2, repeats // 10)
+            t["naive", "fwd"] = scale * median_ms(lambda: naive_forward(xs2, w, b, s, p), few)
+            t["naive", "bwd"] = scale * median_ms(lambda: naive_backward(ds2, xs2, w, s, p),
+                                                  few)
+            t["numpy", "fwd"] = median_ms(lambda: numpy_forward(x, w, b, s, p), repeats)
+            t["numpy", "bwd"] = median_ms(lambda: numpy_backward(dout, x, w, cols, s, p),
+                                          repeats)
+            t["lib", "fwd"] = median_ms(lambda: layers.conv_forward(x, w, b, s, p), repeats)
+            t["lib", "bwd"] = median_ms(lambda: layers.conv_backward(dout, cache), repeats)
+            if tc is not None:
+                t["torch", "fwd"] = median_ms(tc.forward, repeats)
+                t["torch", "bwd"] = median_ms(tc.backward, repeats)
+            rows.append((label, np.dtype(dtype).name, flops, t))
+    return rows
+
+
+def table(rows) -> str:
+    have_torch = any(("torch", "fwd") in t for *_, t in rows)
+    head = ("| layer (batch 64) | dtype | pass | naive loops ms | numpy im2col ms | "
+            "**deepgrad** ms | PyTorch ms | deepgrad GFLOP/s | PyTorch GFLOP/s |")
+    lines = [head, "|---|---|---|---:|---:|---:|---:|---:|---:|"]
+    for label, dtype, flops, t in rows:
+        for pas, mult in (("forward", 1), ("backward", 2)):
+            key = "fwd" if pas == "forward" else "bwd"
+            ref = t.get(("torch", key))
+
+            def cell(name, bold=False):
+                ms = t[name, key]
+                txt = f"{ms:.2f}" if ms < 100 else f"{ms:.0f}"
+                if ref is not None:
+                    txt += f" ({ms / ref:.2f}x)"
+                return f"**{txt}**" if bold else txt
+
+            gf = lambda ms: f"{mult * flops / ms / 1e6:.1f}"  # noqa: E731
+            lines.append(
+                f"| {label} | {dtype} | {pas} | {cell('naive')} | {cell('numpy')} | "
+                f"{cell('lib', True)} | {f'{ref:.2f}' if ref is not None else 'n/a'} | "
+                f"{gf(t['lib', key])} | {gf(ref) if ref is not None else 'n/a'} |")
+    if not have_torch:
+        lines.append("\nPyTorch is not installed (`pip install -r benchmarks/"
+                     "requirements.txt`): no ratios.")
+    return "\n".join(lines)
+
+
+def environment() -> str:
+    import numba
+
+    tv = f", torch {torch.__version__} ({torch.get_num_threads()} threads)" if torch else ""
+    return (f"Python {platform.python_version()}, numpy {np.__version__}, numba "
+            f"{numba.__version__} ({numba.get_num_threads()} threads){tv}, "
+            f"{os.cpu_count()} cores, {platform.machine()}, load average "
+            f"{os.getloadavg()[0]:.1f} at the end; medians, {time.strftime('%Y-%m-%d')}")
+
+
+def report(repeats: int) -> str:
+    rows = run(repeats)
+    return ("## Convolution layers: forward and backward\n\n"
+            "`python benchmarks/run.py --only conv` (`make bench`). Milliseconds per call "
+            "(median) and, in brackets, the ratio to PyTorch CPU in the same run (< 1: "
+            "faster than PyTorch). Naive loops (one `np.sum` per output value) run on a "
+            "batch of 2, scaled to 64. numpy im2col: `sliding_window_view` + BLAS matmul, "
+            "col2im as f*f strided adds. PyTorch: `conv2d` and `convolution_backward` on "
+            "NCHW tensors. Backward = dx, dw and db; its GFLOP/s count 2x the forward's "
+            "multiply-adds.\n\n" + table(rows) + "\n\n" + environment() + ".")
