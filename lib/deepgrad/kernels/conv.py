@@ -323,7 +323,7 @@ def _conv_forward_s1(x, w2, b, f, pad, ho, wo, out):
     L = (h + 2 * pad) * Wp + f
     T = ho * Wp
     off = _flat_offsets(f, c, L, Wp)
-    F4 = F - F % 4
+    F8 = F - F % 8
     for n in prange(m):
         xf = np.zeros(c * L, dtype=x.dtype)
         _flatten_padded(x, n, pad, Wp, L, xf)
@@ -331,23 +331,29 @@ def _conv_forward_s1(x, w2, b, f, pad, ho, wo, out):
         for k in range(K):
             for t in range(T):
                 ot[k, t] = b[k]
-            for kk in range(0, F4, 4):
-                o0 = off[kk]
-                o1 = off[kk + 1]
-                o2 = off[kk + 2]
-                o3 = off[kk + 3]
+            for kk in range(0, F8, 8):
+                # Eight taps per sweep: one load and store of row[t] per 8 FMAs.
+                v0 = xf[off[kk]:off[kk] + T]  # views: plain range indices vectorize
+                v1 = xf[off[kk + 1]:off[kk + 1] + T]
+                v2 = xf[off[kk + 2]:off[kk + 2] + T]
+                v3 = xf[off[kk + 3]:off[kk + 3] + T]
+                v4 = xf[off[kk + 4]:off[kk + 4] + T]
+                v5 = xf[off[kk + 5]:off[kk + 5] + T]
+                v6 = xf[off[kk + 6]:off[kk + 6] + T]
+                v7 = xf[off[kk + 7]:off[kk + 7] + T]
                 w0 = w2[k, kk]
                 w1 = w2[k, kk + 1]
                 w2_ = w2[k, kk + 2]
                 w3 = w2[k, kk + 3]
-                v0 = xf[o0:o0 + T]  # views: plain range indices vectorize
-                v1 = xf[o1:o1 + T]
-                v2 = xf[o2:o2 + T]
-                v3 = xf[o3:o3 + T]
+                w4 = w2[k, kk + 4]
+                w5 = w2[k, kk + 5]
+                w6 = w2[k, kk + 6]
+                w7 = w2[k, kk + 7]
                 row = ot[k]
                 for t in range(T):
-                    row[t] += w0 * v0[t] + w1 * v1[t] + w2_ * v2[t] + w3 * v3[t]
-            for kk in range(F4, F):
+                    row[t] += ((w0 * v0[t] + w1 * v1[t]) + (w2_ * v2[t] + w3 * v3[t])) + (
+                        (w4 * v4[t] + w5 * v5[t]) + (w6 * v6[t] + w7 * v7[t]))
+            for kk in range(F8, F):
                 o0 = off[kk]
                 w0 = w2[k, kk]
                 v0 = xf[o0:o0 + T]
@@ -378,7 +384,7 @@ def _conv_backward_s1(x, w2, dout, f, pad, dx, dw_parts):
     L = (h + 2 * pad) * Wp + f
     T = ho * Wp
     off = _flat_offsets(f, c, L, Wp)
-    F4 = F - F % 4
+    F8 = F - F % 8
     K4 = K - K % 4
     nparts = dw_parts.shape[0]
     zero = np.zeros(1, dtype=x.dtype)[0]
@@ -397,31 +403,44 @@ def _conv_backward_s1(x, w2, dout, f, pad, dx, dw_parts):
                     for k in range(K):
                         dtw[k, r * Wp + q] = dout[n, r, q, k]
             for k in range(K):
-                for kk in range(0, F4, 4):
-                    o0 = off[kk]
-                    o1 = off[kk + 1]
-                    o2 = off[kk + 2]
-                    o3 = off[kk + 3]
+                g_row = dtw[k]
+                for kk in range(0, F8, 8):
+                    # Eight dot products per sweep: g_row[t] is loaded once for 8 FMAs.
+                    v0 = xf[off[kk]:off[kk] + T]
+                    v1 = xf[off[kk + 1]:off[kk + 1] + T]
+                    v2 = xf[off[kk + 2]:off[kk + 2] + T]
+                    v3 = xf[off[kk + 3]:off[kk + 3] + T]
+                    v4 = xf[off[kk + 4]:off[kk + 4] + T]
+                    v5 = xf[off[kk + 5]:off[kk + 5] + T]
+                    v6 = xf[off[kk + 6]:off[kk + 6] + T]
+                    v7 = xf[off[kk + 7]:off[kk + 7] + T]
                     a0 = zero
                     a1 = zero
                     a2 = zero
                     a3 = zero
-                    v0 = xf[o0:o0 + T]
-                    v1 = xf[o1:o1 + T]
-                    v2 = xf[o2:o2 + T]
-                    v3 = xf[o3:o3 + T]
-                    g_row = dtw[k]
+                    a4 = zero
+                    a5 = zero
+                    a6 = zero
+                    a7 = zero
                     for t in range(T):
                         g = g_row[t]
                         a0 += g * v0[t]
                         a1 += g * v1[t]
                         a2 += g * v2[t]
                         a3 += g * v3[t]
+                        a4 += g * v4[t]
+                        a5 += g * v5[t]
+                        a6 += g * v6[t]
+                        a7 += g * v7[t]
                     dw2[k, kk] += a0
                     dw2[k, kk + 1] += a1
                     dw2[k, kk + 2] += a2
                     dw2[k, kk + 3] += a3
-                for kk in range(F4, F):
+                    dw2[k, kk + 4] += a4
+                    dw2[k, kk + 5] += a5
+                    dw2[k, kk + 6] += a6
+                    dw2[k, kk + 7] += a7
+                for kk in range(F8, F):
                     o0 = off[kk]
                     a0 = zero
                     v0 = xf[o0:o0 + T]
