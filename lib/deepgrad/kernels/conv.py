@@ -1,4 +1,4 @@
-"""Numba kernels for convolution in the course's layout: im2col and col2im.
+"""Numba kernels for convolution in the course's layout, and im2col / col2im.
 
 Volumes are ``(m, h, w, c)`` (examples, rows, columns, channels), filters
 ``(K, f, f, c)``. The public, validated functions are in :mod:`deepgrad.layers`; the
@@ -7,29 +7,49 @@ only be called with the shapes the wrappers have checked.
 
 How the convolution is made fast (the "fast_ops" notes)
 -------------------------------------------------------
-A convolution is one matrix product once the input is unrolled (im2col), and a matrix
-product is the one thing a CPU library does close to its peak. So:
+What was tried, measured on 2 cores against PyTorch CPU (``benchmarks/run.py``):
 
-- **forward**: ``cols = im2col(x)`` with shape ``(m*ho*wo, f*f*c)``, rows in
-  (example, row, column) order and columns in (i, j, channel) order -- exactly the
-  order of ``w.reshape(K, -1)`` -- then ``out = cols @ w2d.T + b``. Because the layout
-  is channels-last, the product's ``(m*ho*wo, K)`` result *is* ``out`` reshaped to
-  ``(m, ho, wo, K)``: no transpose, no copy.
-- **backward**: ``db = dout.sum((0, 1, 2))``, ``dw = dout2d.T @ cols`` (the cols are kept
-  in the cache from the forward pass, so they are not rebuilt) and
-  ``dx = col2im(dout2d @ w2d)``, col2im being the adjoint of im2col: it adds every entry
-  of a column row back onto the input cell it was copied from (overlapping windows
-  sum).
-- im2col and col2im are the Numba kernels below. They are memory-bound copies, so
-  what matters is touching memory in order: with channels last, the ``c`` values of one
-  input pixel are contiguous in ``x`` and land contiguously in a row of ``cols``. Both
-  are ``parallel=True``: im2col splits the ``m * ho`` output rows over the threads (each
-  writes its own rows of ``cols``, no races); col2im splits the *examples* (each thread
-  accumulates into its own ``dx[n]``, so overlapping windows never race).
-- Padding is never materialised: a window cell that falls in the padding is written as
-  0 by im2col and skipped by col2im, which also keeps every index in bounds.
-- The matrix products are numpy's (``@``, OpenBLAS), called from the wrappers in float32
-  or float64 as given.
+1. *im2col in Numba + numpy's BLAS matmul* -- each part fast alone (conv2 of LeNet:
+   0.45 ms + 0.27 ms), but 30x slower together: Numba's OpenMP threads and OpenBLAS's
+   threads both spin-wait after a call and fight over the 2 cores. Rule: **one thread
+   pool**. All arithmetic is therefore in Numba, and nothing here calls BLAS.
+2. *Direct loops, innermost over the K filters* -- K is 6 or 16: loops too short to
+   vectorize well, and the bounds tests for the padding in the innermost loops.
+3. *Per example: transposed patches (F = f*f*c rows, P = ho*wo columns) then
+   ``w2 @ patches`` as loops whose innermost run is over the P output positions* --
+   long contiguous loops vectorize, but building the patches took 60-75 % of the time.
+4. **What is used for stride 1** (every conv of the course): *no im2col at all*. Each
+   example is copied once, channel-major and zero-padded, into a flat vector ``xf``
+   whose rows have the padded width Wp. Output position (r, q) becomes flat index
+   ``t = r*Wp + q`` and filter tap kk = (i, j, ch) reads ``xf[off[kk] + t]`` with
+   ``off[kk] = ch*L + i*Wp + j``: the convolution is a sum of F *shifted copies* of
+   one vector, ``ot[k, :] = b[k] + sum_kk w2[k, kk] * xf[off[kk]:off[kk] + T]``, with
+   ``T = ho*Wp`` (the Wp - wo columns past the right edge are computed and dropped).
+   The innermost loop is long and contiguous and carries no bounds tests (the
+   padding is real zeros), and eight taps are summed per sweep so ``ot[k, t]`` is
+   loaded and stored once per eight multiply-adds. Slices (``xf[o:o + T]``) rather
+   than ``xf[o + t]`` indexing: Numba then sees non-negative range indices and skips
+   its negative-index wrap-around, which is what lets LLVM vectorize (3-10x).
+   Backward uses the same shifts: ``dw[k, kk] = dot(dout_k, xf[off[kk]:][:T])`` (eight
+   dot products per sweep, one load of the gradient for eight FMAs) and
+   ``dxf[off[kk]:][:T] += sum_k w2[k, kk] * dout_k``, whose interior is ``dx[n]``.
+5. Stride > 1 falls back to (3), with the in-bounds range of every patch row computed
+   once instead of tested per element.
+
+Threads (``parallel=True``, ``prange``): the forward splits the examples; the backward
+splits them into one chunk per thread, each chunk writing only its own examples' ``dx``
+and its own partial filter gradient (the wrapper sums the parts): no two threads ever
+write the same memory, no atomics. ``fastmath`` is limited to reassociation and
+contraction (no "nnan"/"ninf": a NaN in the data stays a NaN).
+
+What remains between this and PyTorch in float32 is register blocking (oneDNN's
+AVX-512 micro-kernels keep a tile of outputs in registers; here LLVM keeps one output
+vector and reloads it every eight taps) -- see docs/benchmarks.md. In float64 PyTorch
+takes a slow path and these kernels are as fast or faster.
+
+im2col / col2im (:func:`_im2col`, :func:`_col2im`) back the public ``layers.im2col`` /
+``layers.col2im`` (for teaching and comparison); im2col splits the ``m * ho`` output
+rows over the threads, col2im the examples (overlapping windows never race).
 
 All kernels are ``@njit(cache=True)`` and plain loops over scalars, so under
 ``NUMBA_DISABLE_JIT=1`` (or through ``.py_func``) the same code runs as ordinary
