@@ -200,6 +200,29 @@ def col2im(cols: np.ndarray, x_shape: tuple, f: int, stride: int = 1,
 
 
 # ----------------------------------------------------------------------------- conv
+def _check_conv(x, w, b, stride, pad):
+    """Validate conv_forward's arguments; return them with (ho, wo)."""
+    x = _array("x", x, "(m, h, w, c)", 4)
+    w = _array("w", w, "(K, f, f, c)", 4)
+    b = _array("b", b, "(K,)", 1)
+    _same_dtype(("x", x), ("w", w), ("b", b))
+    K, f, f2, cw = w.shape
+    if f2 != f:
+        raise ValueError(f"w must have shape (K, f, f, c) with square f x f filters, "
+                         f"got {w.shape}")
+    if cw != x.shape[3]:
+        raise ValueError(f"w must have shape (K, f, f, c) = (K, {f}, {f}, {x.shape[3]}) "
+                         f"to match the {x.shape[3]} channels of x {x.shape}, "
+                         f"got {w.shape}")
+    if b.shape != (K,):
+        raise ValueError(f"b must have shape (K,) = ({K},), one bias per filter of w "
+                         f"{w.shape}, got {b.shape}")
+    stride = _int("stride", stride, 1)
+    pad = _int("pad", pad, 0)
+    ho, wo = _conv_geometry(x.shape, f, stride, pad)
+    return x, w, b, stride, pad, ho, wo
+
+
 def conv_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, stride: int = 1,
                  pad: int = 0) -> tuple[np.ndarray, ConvCache]:
     """Convolution (cross-correlation, as in every deep-learning library) forward.
@@ -227,24 +250,8 @@ def conv_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, stride: int = 1,
     cache : ConvCache
         For :func:`conv_backward`.
     """
-    x = _array("x", x, "(m, h, w, c)", 4)
-    w = _array("w", w, "(K, f, f, c)", 4)
-    b = _array("b", b, "(K,)", 1)
-    _same_dtype(("x", x), ("w", w), ("b", b))
-    K, f, f2, cw = w.shape
-    if f2 != f:
-        raise ValueError(f"w must have shape (K, f, f, c) with square f x f filters, "
-                         f"got {w.shape}")
-    if cw != x.shape[3]:
-        raise ValueError(f"w must have shape (K, f, f, c) = (K, {f}, {f}, {x.shape[3]}) "
-                         f"to match the {x.shape[3]} channels of x {x.shape}, "
-                         f"got {w.shape}")
-    if b.shape != (K,):
-        raise ValueError(f"b must have shape (K,) = ({K},), one bias per filter of w "
-                         f"{w.shape}, got {b.shape}")
-    stride = _int("stride", stride, 1)
-    pad = _int("pad", pad, 0)
-    ho, wo = _conv_geometry(x.shape, f, stride, pad)
+    x, w, b, stride, pad, ho, wo = _check_conv(x, w, b, stride, pad)
+    K, f = w.shape[0], w.shape[1]
     m = x.shape[0]
     out = np.empty((m, ho, wo, K), dtype=x.dtype)
     if stride == 1:
@@ -274,9 +281,13 @@ def conv_backward(dout: np.ndarray, cache: ConvCache
     if not isinstance(cache, ConvCache):
         raise ValueError(f"cache must be the ConvCache returned by conv_forward, "
                          f"got {type(cache).__name__}")
-    x, w = cache.x, cache.w
+    try:  # a cache built by hand must still describe a valid convolution
+        x, w, _, _, _, ho, wo = _check_conv(cache.x, cache.w, cache.b, cache.stride,
+                                            cache.pad)
+    except ValueError as err:
+        raise ValueError(f"cache does not belong to a valid conv_forward call: {err}") \
+            from None
     K, f = w.shape[0], w.shape[1]
-    ho, wo = _conv_geometry(x.shape, f, cache.stride, cache.pad)
     m = x.shape[0]
     expected = (m, ho, wo, K)
     dout = _array("dout", dout, f"(m, ho, wo, K) = {expected}", 4)
@@ -307,9 +318,18 @@ def _pool_args(x, size, stride):
 
 
 def _pool_dout(dout, cache, kind):
-    m, h, w, c = cache.x_shape
-    ho = (h - cache.size) // cache.stride + 1
-    wo = (w - cache.size) // cache.stride + 1
+    try:  # a cache built by hand must still describe a valid pooling
+        shape = tuple(_int("x_shape entries", v, 1) for v in cache.x_shape)
+        if len(shape) != 4:
+            raise ValueError(f"x_shape must be (m, h, w, c), got {shape}")
+        ho, wo = _conv_geometry(shape, _int("size", cache.size, 1),
+                                _int("stride", cache.stride, 1), 0)
+        if np.dtype(cache.dtype) not in _DTYPES:
+            raise ValueError(f"dtype must be float32 or float64, got {cache.dtype}")
+    except (ValueError, TypeError) as err:
+        raise ValueError(f"cache does not belong to a valid {kind}_pool_forward call: "
+                         f"{err}") from None
+    m, h, w, c = shape
     expected = (m, ho, wo, c)
     dout = _array("dout", dout, f"(m, ho, wo, c) = {expected}", 4)
     if dout.shape != expected:

@@ -452,3 +452,23 @@ def test_runs_with_numba_disabled():
     o, _ = layers.conv_forward(x, np.ones((3, 3, 3, 2), np.float32),
                                np.zeros(3, np.float32), 2, 1)
     assert res.stdout.startswith(f"{o.shape} {float(o.sum())}")
+
+
+def test_hand_built_caches_that_describe_no_valid_layer_are_refused():
+    out, cache = layers.conv_forward(X, W, B, pad=1)
+    bad = layers.ConvCache(X, RNG.standard_normal((4, 3, 3, 2)), B, 1, 1)  # channels
+    with pytest.raises(ValueError, match="cache does not belong.*w must have shape"):
+        layers.conv_backward(out, bad)
+    bad = layers.ConvCache(X, W, B, 1, -1)
+    with pytest.raises(ValueError, match="cache does not belong.*pad"):
+        layers.conv_backward(out, bad)
+    pout, pcache = layers.max_pool_forward(X[:, :6, :6].copy(), 2, 2)
+    bad = layers.MaxPoolCache((2, 3, 3, 3), 2, 2, pcache.argmax, np.dtype(np.float64))
+    with pytest.raises(ValueError, match="cache does not belong"):
+        layers.max_pool_backward(pout, bad)  # a 2x2 window with stride 2 on 3 rows
+    bad = layers.MaxPoolCache((2, 6, 6, 3), 2, 2, pcache.argmax + 4, np.dtype(np.float64))
+    with pytest.raises(ValueError, match="argmax"):
+        layers.max_pool_backward(pout, bad)
+    bad = layers.AvgPoolCache((2, 6, 6, 3), 2, 0, np.dtype(np.float64))
+    with pytest.raises(ValueError, match="cache does not belong.*stride"):
+        layers.avg_pool_backward(pout, bad)
