@@ -225,10 +225,19 @@ def environment() -> str:
             f"{os.getloadavg()[0]:.1f} at the end; medians, {time.strftime('%Y-%m-%d')}")
 
 
-def report(repeats: int) -> str:
+def report(repeats: int, threads: int | None = None) -> str:
+    """The section's markdown; ``threads`` sets Numba's and PyTorch's thread counts."""
+    import numba
+
+    if threads:
+        numba.set_num_threads(threads)
+        if torch is not None:
+            torch.set_num_threads(threads)
     rows = run(repeats)
-    return ("## Convolution layers: forward and backward\n\n"
-            "`python benchmarks/run.py --only conv` (`make bench`). Milliseconds per call "
+    title = f" ({threads} thread{'s' if threads > 1 else ''} each)" if threads else ""
+    return (f"## Convolution layers: forward and backward{title}\n\n"
+            f"`python benchmarks/run.py --only conv{f' --threads {threads}' if threads else ''}` "
+            "(`make bench` runs all). Milliseconds per call "
             "(median) and, in brackets, the ratio to PyTorch CPU in the same run (< 1: "
             "faster than PyTorch). Naive loops (one `np.sum` per output value) run on a "
             "batch of 2, scaled to 64. numpy im2col: `sliding_window_view` + BLAS matmul, "

@@ -184,14 +184,19 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"also write the table into {DOC.relative_to(ROOT)}")
     parser.add_argument("--only", choices=["all", "lr", "conv"], default="all",
                         help="which benchmark to run (default: all)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="conv: Numba and PyTorch thread count (default: all cores); "
+                             "with --write, 1 thread goes to its own section")
     args = parser.parse_args(argv)
     if args.only in ("all", "conv"):
         import conv_bench
 
-        conv_text = conv_bench.report(args.repeats)
+        conv_text = conv_bench.report(args.repeats, args.threads)
         print(conv_text + "\n")
         if args.write:
-            write_doc(conv_text, CONV_BEGIN, CONV_END)
+            tag = "" if args.threads is None else f" {args.threads} thread(s)"
+            write_doc(conv_text, CONV_BEGIN.replace("benchmark", "benchmark" + tag),
+                      CONV_END.replace("benchmark", "benchmark" + tag))
     if args.only == "conv":
         return 0
     rows = run(args.repeats)
