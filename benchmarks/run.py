@@ -195,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
         print(conv_text + "\n")
         if args.write:
             tag = "" if args.threads is None else f" {args.threads} thread(s)"
-            write_doc(conv_text, CONV_BEGIN.replace("benchmark", "benchmark" + tag),
+            write_doc(conv_text, CONV_BEGIN.replace("benchmark", "benchmark" + tag, 1),
                       CONV_END.replace("benchmark", "benchmark" + tag))
     if args.only == "conv":
         return 0
