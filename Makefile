@@ -53,7 +53,9 @@ test: setup-dev precompile browser-deps
 grade: precompile
 	$(PY) tests/demo/grade_demo.py
 
+# PyTorch is a baseline of the benchmarks, never a course dependency.
 bench: setup-dev precompile
+	$(PIP) install -q -r benchmarks/requirements.txt
 	$(PY) benchmarks/run.py
 
 release: setup
