@@ -46,6 +46,12 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import nbformat
 
+# Every kernel these tools start (autograde, the mutant harness) trains small networks, and
+# two run side by side on a 2-core machine: with OpenBLAS's default of one thread per core
+# they oversubscribe it, and busy-waiting threads turned a 4 s training cell into a 30 s
+# timeout. One BLAS thread per kernel (inherited by the kernels this process starts).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 __all__ = [
     "Mutant", "MutantError", "HarnessError",
     "SOLUTION_BEGIN", "SOLUTION_END", "HIDDEN_BEGIN", "HIDDEN_END",

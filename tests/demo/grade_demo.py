@@ -15,13 +15,6 @@ Options: ``--workdir DIR`` (default .demo), ``--no-checks`` (skip validation + h
 
 from __future__ import annotations
 
-import os
-
-# Autograde and the mutant harness run side by side on 2 cores, each kernel training
-# networks: with OpenBLAS's default of one thread per core they oversubscribe the machine
-# (busy-waiting threads made a 4 s training cell take 30 s). One BLAS thread per kernel.
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-
 import argparse
 import csv
 import multiprocessing
