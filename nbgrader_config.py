@@ -15,6 +15,7 @@ c.CourseDirectory.db_url = "sqlite:///gradebook.db"
 c.CourseDirectory.db_assignments = [
     {"name": "01_logistic_regression"},
     {"name": "02_neural_networks"},
+    {"name": "03_cnn"},
 ]
 
 # The release carries no outputs and no solutions.

@@ -16,6 +16,12 @@ WRONG = {
         # NameErrors in hidden test cells: their tracebacks must not quote the hidden code
         "wrong_renamed_function": ["sigmoid_renamed"],
     },
+    "03_cnn": {
+        # two naive layers wrong; the training cell below them does not use them
+        "wrong_conv_layers": ["fwd_pad_one_side", "poolb_every_cell"],
+        # gradient ascent: the CNN trains away from the labels (its accuracy check fails)
+        "wrong_momentum": ["mom_plus"],
+    },
 }
 
 # Built from the solution by deepgrad.grading (see build_submissions in grade_demo.py).
