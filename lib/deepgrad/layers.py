@@ -22,7 +22,6 @@ from __future__ import annotations
 import operator
 from dataclasses import dataclass
 
-import numba
 import numpy as np
 
 from deepgrad.kernels import conv as _conv
@@ -251,13 +250,7 @@ def conv_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, stride: int = 1,
         For :func:`conv_backward`.
     """
     x, w, b, stride, pad, ho, wo = _check_conv(x, w, b, stride, pad)
-    K, f = w.shape[0], w.shape[1]
-    m = x.shape[0]
-    out = np.empty((m, ho, wo, K), dtype=x.dtype)
-    if stride == 1:
-        _conv._conv_forward_s1(x, w.reshape(K, -1), b, f, pad, ho, wo, out)
-    else:
-        _conv._conv_forward(x, w.reshape(K, -1), b, f, stride, pad, ho, wo, out)
+    out = _conv.conv_forward(x, w, b, stride, pad, ho, wo)
     return out, ConvCache(x, w, b, stride, pad)
 
 
@@ -287,7 +280,7 @@ def conv_backward(dout: np.ndarray, cache: ConvCache
     except ValueError as err:
         raise ValueError(f"cache does not belong to a valid conv_forward call: {err}") \
             from None
-    K, f = w.shape[0], w.shape[1]
+    K = w.shape[0]
     m = x.shape[0]
     expected = (m, ho, wo, K)
     dout = _array("dout", dout, f"(m, ho, wo, K) = {expected}", 4)
@@ -295,15 +288,7 @@ def conv_backward(dout: np.ndarray, cache: ConvCache
         raise ValueError(f"dout must have shape (m, ho, wo, K) = {expected}, the shape of "
                          f"the forward output this cache belongs to; got {dout.shape}")
     _same_dtype(("cache.x (the forward input)", x), ("dout", dout))
-    nparts = max(1, min(m, numba.get_num_threads()))
-    dx = np.empty(x.shape, dtype=x.dtype)
-    dw_parts = np.empty((nparts, K, f * f * x.shape[3]), dtype=x.dtype)
-    if cache.stride == 1:
-        _conv._conv_backward_s1(x, w.reshape(K, -1), dout, f, cache.pad, dx, dw_parts)
-    else:
-        _conv._conv_backward(x, w.reshape(K, -1), dout, f, cache.stride, cache.pad, dx,
-                             dw_parts)
-    dw = dw_parts.sum(axis=0).reshape(w.shape)
+    dx, dw = _conv.conv_backward(x, w, dout, cache.stride, cache.pad)
     db = dout.reshape(-1, K).sum(axis=0)
     return dx, dw, db
 

@@ -58,10 +58,11 @@ Python (``prange`` is then ``range``).
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 from numba import njit, prange
 
-__all__ = ["precompile"]
+__all__ = ["conv_forward", "conv_backward", "precompile"]
 
 
 @njit(cache=True, parallel=True)
@@ -386,6 +387,74 @@ def _conv_forward_s1(x, w2, b, f, pad, ho, wo, out):
                     out[n, r, q, k] = ot[k, r * Wp + q]
 
 
+
+@njit(cache=True)
+def _fill_dtw(dout, n, Wp, dtw):
+    """``dtw[k, r*Wp + q] = dout[n, r, q, k]``: example n's upstream gradient, filter-major,
+    in the flat layout of the padded input (the Wp - wo dropped columns stay 0)."""
+    ho = dout.shape[1]
+    wo = dout.shape[2]
+    K = dout.shape[3]
+    for r in range(ho):
+        for q in range(wo):
+            for k in range(K):
+                dtw[k, r * Wp + q] = dout[n, r, q, k]
+
+
+@njit(cache=True, fastmath=_FASTMATH)
+def _dx_shifts(w2, dtw, off, n, pad, dxf, dx):
+    """``dx[n]`` for stride 1 by flat shifts: ``dxf[off[kk] + t] += sum_k w2[k, kk] *
+    dtw[k, t]`` (the adjoint of the forward's shifted sum), then the interior of ``dxf``
+    (c*L,) copied out. Eight filters per sweep over t (then four, then one): one load
+    and store of ``dxf`` per eight multiply-adds; ``dtw`` is indexed as one 2-D array (not row views) so LLVM
+    needs a single run-time overlap check against ``dxf`` and vectorizes."""
+    h = dx.shape[1]
+    w = dx.shape[2]
+    c = dx.shape[3]
+    K, F = w2.shape
+    T = dtw.shape[1]
+    L = dxf.shape[0] // c
+    Wp = w + 2 * pad
+    K8 = K - K % 8
+    K4 = K - K % 4
+    for e in range(c * L):
+        dxf[e] = 0.0
+    for kk in range(F):
+        o0 = off[kk]
+        d0 = dxf[o0:o0 + T]
+        for k in range(0, K8, 8):
+            w0 = w2[k, kk]
+            w1 = w2[k + 1, kk]
+            w2_ = w2[k + 2, kk]
+            w3 = w2[k + 3, kk]
+            w4 = w2[k + 4, kk]
+            w5 = w2[k + 5, kk]
+            w6 = w2[k + 6, kk]
+            w7 = w2[k + 7, kk]
+            for t in range(T):
+                d0[t] += ((w0 * dtw[k, t] + w1 * dtw[k + 1, t])
+                          + (w2_ * dtw[k + 2, t] + w3 * dtw[k + 3, t])) + (
+                    (w4 * dtw[k + 4, t] + w5 * dtw[k + 5, t])
+                    + (w6 * dtw[k + 6, t] + w7 * dtw[k + 7, t]))
+        for k in range(K8, K4, 4):
+            w0 = w2[k, kk]
+            w1 = w2[k + 1, kk]
+            w2_ = w2[k + 2, kk]
+            w3 = w2[k + 3, kk]
+            for t in range(T):
+                d0[t] += ((w0 * dtw[k, t] + w1 * dtw[k + 1, t])
+                          + (w2_ * dtw[k + 2, t] + w3 * dtw[k + 3, t]))
+        for k in range(K4, K):
+            w0 = w2[k, kk]
+            for t in range(T):
+                d0[t] += w0 * dtw[k, t]
+    for y in range(h):
+        for xx in range(w):
+            base = (y + pad) * Wp + xx + pad
+            for ch in range(c):
+                dx[n, y, xx, ch] = dxf[ch * L + base]
+
+
 @njit(cache=True, parallel=True, fastmath=_FASTMATH)
 def _conv_backward_s1(x, w2, dout, f, pad, dx, dw_parts):
     """Stride-1 backward with the flat shifts of :func:`_conv_forward_s1`.
@@ -405,7 +474,6 @@ def _conv_backward_s1(x, w2, dout, f, pad, dx, dw_parts):
     T = ho * Wp
     off = _flat_offsets(f, c, L, Wp)
     F8 = F - F % 8
-    K4 = K - K % 4
     nparts = dw_parts.shape[0]
     zero = np.zeros(1, dtype=x.dtype)[0]
     for part in prange(nparts):
@@ -418,10 +486,7 @@ def _conv_backward_s1(x, w2, dout, f, pad, dx, dw_parts):
         dtw = np.zeros((K, T), dtype=x.dtype)
         for n in range(part * m // nparts, (part + 1) * m // nparts):
             _flatten_padded(x, n, pad, Wp, L, xf)
-            for r in range(ho):
-                for q in range(wo):
-                    for k in range(K):
-                        dtw[k, r * Wp + q] = dout[n, r, q, k]
+            _fill_dtw(dout, n, Wp, dtw)
             for k in range(K):
                 g_row = dtw[k]
                 for kk in range(0, F8, 8):
@@ -468,32 +533,256 @@ def _conv_backward_s1(x, w2, dout, f, pad, dx, dw_parts):
                     for t in range(T):
                         a0 += g_row[t] * v0[t]
                     dw2[k, kk] += a0
-            for e in range(c * L):
-                dxf[e] = 0.0
-            for kk in range(F):
-                o0 = off[kk]
-                d0 = dxf[o0:o0 + T]
-                for k in range(0, K4, 4):
-                    w0 = w2[k, kk]
-                    w1 = w2[k + 1, kk]
-                    w2_ = w2[k + 2, kk]
-                    w3 = w2[k + 3, kk]
-                    g0 = dtw[k]
-                    g1 = dtw[k + 1]
-                    g2 = dtw[k + 2]
-                    g3 = dtw[k + 3]
-                    for t in range(T):
-                        d0[t] += w0 * g0[t] + w1 * g1[t] + w2_ * g2[t] + w3 * g3[t]
-                for k in range(K4, K):
-                    w0 = w2[k, kk]
-                    g0 = dtw[k]
-                    for t in range(T):
-                        d0[t] += w0 * g0[t]
-            for y in range(h):
-                for xx in range(w):
-                    base = (y + pad) * Wp + xx + pad
-                    for ch in range(c):
-                        dx[n, y, xx, ch] = dxf[ch * L + base]
+            _dx_shifts(w2, dtw, off, n, pad, dxf, dx)
+
+
+# ------------------------------------------------- K a multiple of 16: filters as lanes
+_KL = 16  # filters per vector: one 512-bit register of float32 (two of float64)
+_QB = 8   # output positions per register tile (forward) / filter taps per tile (dw)
+
+
+@njit(cache=True)
+def _lane_tables(f, c, stride, Wp, ho, wo):
+    """Offsets into one zero-padded example stored flat, (Hp, Wp, c) row-major.
+
+    ``dd[kk]`` (tap kk = (i*f + j)*c + ch) is ``(i*Wp + j)*c + ch``; ``sp[p]`` (output
+    position p = r*wo + q) is ``(r*stride*Wp + q*stride)*c``; position p reads tap kk at
+    ``sp[p] + dd[kk]``. Unsigned, so Numba emits no negative-index wrap-around on the
+    sums (that select would cost two instructions per load in the inner loops). ``dd``
+    is padded with zeros (a valid offset) to a multiple of _QB taps.
+    """
+    F = f * f * c
+    F8 = (F + _QB - 1) // _QB * _QB
+    dd = np.zeros(F8, dtype=np.uint64)
+    for i in range(f):
+        for jc in range(f * c):
+            dd[i * f * c + jc] = i * Wp * c + jc
+    sp = np.empty(ho * wo, dtype=np.uint64)
+    for r in range(ho):
+        for q in range(wo):
+            sp[r * wo + q] = (r * stride * Wp + q * stride) * c
+    return dd, sp
+
+
+@njit(cache=True)
+def _pad_example(x, n, pad, xp, row):
+    """Write example n of ``x`` (m, h, w, c) into ``xp[row]``, the flat (Hp, Wp, c)
+    zero-padded layout. Only the interior is written: the border keeps its zeros."""
+    h = x.shape[1]
+    w = x.shape[2]
+    c = x.shape[3]
+    for y in range(h):
+        o = np.uint64(((y + pad) * (w + 2 * pad) + pad) * c)
+        for xx in range(w):
+            for ch in range(c):
+                xp[row, o + np.uint64(xx * c + ch)] = x[n, y, xx, ch]
+
+
+@njit(cache=True, parallel=True, fastmath=_FASTMATH)
+def _conv_forward_lanes(x, wT, bT, dd, sp, pad, out4, xp, acc):
+    """Forward for K a multiple of 16, any stride: the 16 filters of a block are the
+    vector lanes, and a tile of _QB output positions is held in registers.
+
+    ``out4[n, p, kb, l] = bT[kb, l] + sum_kk x(n, p; kk) * wT[kb, kk, l]``, with
+    ``x(n, p; kk) = xp[part, sp[p] + dd[kk]]`` read from the example's zero-padded flat
+    copy. ``wT`` (KB, F, 16) is the filters transposed so the 16 weights of one tap are
+    contiguous; ``out4`` is ``out`` (m, P, K) seen as (m, P, KB, 16).
+
+    Shaped for the CPU: per tap, one vector load of ``wT[kb, kk, :]`` and _QB broadcast
+    scalars feed _QB fused multiply-adds (a GEMM micro-kernel, K = lanes), no wasted
+    columns, no im2col, and the output is written in its final (n, p, k) layout. The
+    _QB accumulators ``acc[part, a, :]`` stay in registers for the whole loop over taps
+    because LLVM can prove they alias nothing else -- *which holds only while this
+    prange body makes no array views of local arrays* (Numba then marks the parallel
+    body's array arguments ``noalias``). A view of a local array here (``v = buf[i:j]``)
+    silently costs 3-4x. The last tile of a row of P positions is shifted back to end at
+    P (it recomputes some positions, same values); if P < _QB positions repeat.
+    """
+    m = x.shape[0]
+    KB = wT.shape[0]
+    F = wT.shape[1]
+    P = sp.shape[0]
+    nparts = xp.shape[0]
+    for part in prange(nparts):
+        for n in range(part * m // nparts, (part + 1) * m // nparts):
+            _pad_example(x, n, pad, xp, part)
+            for kb in range(KB):
+                for pb in range(0, P, _QB):
+                    p0 = max(0, min(pb, P - _QB))
+                    s0 = sp[p0]
+                    s1 = sp[min(p0 + 1, P - 1)]
+                    s2 = sp[min(p0 + 2, P - 1)]
+                    s3 = sp[min(p0 + 3, P - 1)]
+                    s4 = sp[min(p0 + 4, P - 1)]
+                    s5 = sp[min(p0 + 5, P - 1)]
+                    s6 = sp[min(p0 + 6, P - 1)]
+                    s7 = sp[min(p0 + 7, P - 1)]
+                    for a in range(_QB):
+                        for l in range(_KL):
+                            acc[part, a, l] = 0.0
+                    for kk in range(F):
+                        d = dd[kk]
+                        x0 = xp[part, s0 + d]
+                        x1 = xp[part, s1 + d]
+                        x2 = xp[part, s2 + d]
+                        x3 = xp[part, s3 + d]
+                        x4 = xp[part, s4 + d]
+                        x5 = xp[part, s5 + d]
+                        x6 = xp[part, s6 + d]
+                        x7 = xp[part, s7 + d]
+                        for l in range(_KL):
+                            wv = wT[kb, kk, l]
+                            acc[part, 0, l] += x0 * wv
+                            acc[part, 1, l] += x1 * wv
+                            acc[part, 2, l] += x2 * wv
+                            acc[part, 3, l] += x3 * wv
+                            acc[part, 4, l] += x4 * wv
+                            acc[part, 5, l] += x5 * wv
+                            acc[part, 6, l] += x6 * wv
+                            acc[part, 7, l] += x7 * wv
+                    for a in range(_QB):
+                        p = min(p0 + a, P - 1)
+                        for l in range(_KL):
+                            out4[n, p, kb, l] = acc[part, a, l] + bT[kb, l]
+
+
+@njit(cache=True, parallel=True, fastmath=_FASTMATH)
+def _conv_backward_lanes(x, w2, dout, dd, sp, f, pad, xp, acc, dwT_parts, dx):
+    """Stride-1 backward for K a multiple of 16: the filter gradient with filters as
+    lanes, dx by flat shifts.
+
+    First loop (one chunk of examples per thread):
+    ``dwT_parts[part, kb, kk, l] = sum_{n, p} x(n, p; kk) * dout4[n, p, kb, l]`` over the
+    chunk, ``x(n, p; kk) = xp[part, sp[p] + dd[kk]]`` as in :func:`_conv_forward_lanes`.
+    The register tile is _QB taps x 16 filters: per output position one vector load of
+    the upstream gradient and _QB broadcast inputs feed _QB multiply-adds, summed over
+    all P positions before the tile is written (``acc``, kept in registers: this loop,
+    too, must make no views of local arrays). ``dd`` has zero offsets past the F real
+    taps, so the last tile runs into rows F.. of ``dwT_parts``, which the caller drops.
+
+    Second loop (examples over the threads): ``dx[n]`` by :func:`_dx_shifts`, the
+    stride-1 shift method, on ``dout`` made filter-major (:func:`_fill_dtw`).
+    """
+    m, h, w, c = x.shape
+    _, ho, wo, K = dout.shape
+    KB = K // _KL
+    F8 = dd.shape[0]
+    P = sp.shape[0]
+    nparts = xp.shape[0]
+    dout4 = dout.reshape(m, P, KB, _KL)
+    for part in prange(nparts):
+        for kb in range(KB):
+            for kk in range(F8):
+                for l in range(_KL):
+                    dwT_parts[part, kb, kk, l] = 0.0
+        for n in range(part * m // nparts, (part + 1) * m // nparts):
+            _pad_example(x, n, pad, xp, part)
+            for kb in range(KB):
+                for k0 in range(0, F8, _QB):
+                    d0 = dd[k0]
+                    d1 = dd[k0 + 1]
+                    d2 = dd[k0 + 2]
+                    d3 = dd[k0 + 3]
+                    d4 = dd[k0 + 4]
+                    d5 = dd[k0 + 5]
+                    d6 = dd[k0 + 6]
+                    d7 = dd[k0 + 7]
+                    for j in range(_QB):
+                        for l in range(_KL):
+                            acc[part, j, l] = 0.0
+                    for p in range(P):
+                        s = sp[p]
+                        x0 = xp[part, s + d0]
+                        x1 = xp[part, s + d1]
+                        x2 = xp[part, s + d2]
+                        x3 = xp[part, s + d3]
+                        x4 = xp[part, s + d4]
+                        x5 = xp[part, s + d5]
+                        x6 = xp[part, s + d6]
+                        x7 = xp[part, s + d7]
+                        for l in range(_KL):
+                            g = dout4[n, p, kb, l]
+                            acc[part, 0, l] += x0 * g
+                            acc[part, 1, l] += x1 * g
+                            acc[part, 2, l] += x2 * g
+                            acc[part, 3, l] += x3 * g
+                            acc[part, 4, l] += x4 * g
+                            acc[part, 5, l] += x5 * g
+                            acc[part, 6, l] += x6 * g
+                            acc[part, 7, l] += x7 * g
+                    for j in range(_QB):
+                        for l in range(_KL):
+                            dwT_parts[part, kb, k0 + j, l] += acc[part, j, l]
+    Wp = w + 2 * pad
+    L = (h + 2 * pad) * Wp + f
+    T = ho * Wp
+    off = _flat_offsets(f, c, L, Wp)
+    for part in prange(nparts):
+        dtw = np.zeros((K, T), dtype=x.dtype)
+        dxf = np.empty(c * L, dtype=x.dtype)
+        for n in range(part * m // nparts, (part + 1) * m // nparts):
+            _fill_dtw(dout, n, Wp, dtw)
+            _dx_shifts(w2, dtw, off, n, pad, dxf, dx)
+
+
+# ------------------------------------------------------------------------ dispatch
+def conv_forward(x, w, b, stride, pad, ho, wo):
+    """The convolution output (m, ho, wo, K) through the fastest kernel for the shapes.
+
+    Arguments as validated by :func:`deepgrad.layers.conv_forward` (C-contiguous, one
+    float dtype, consistent shapes). K a multiple of 16: :func:`_conv_forward_lanes`
+    (any stride); otherwise :func:`_conv_forward_s1` (stride 1) or :func:`_conv_forward`.
+    """
+    m, h, wd, c = x.shape
+    K, f = w.shape[0], w.shape[1]
+    w2 = w.reshape(K, -1)
+    out = np.empty((m, ho, wo, K), dtype=x.dtype)
+    if K % _KL == 0:
+        KB = K // _KL
+        dd, sp = _lane_tables(f, c, stride, wd + 2 * pad, ho, wo)
+        wT = np.ascontiguousarray(w2.reshape(KB, _KL, -1).transpose(0, 2, 1))
+        nparts = max(1, min(m, numba.get_num_threads()))
+        xp = np.zeros((nparts, (h + 2 * pad) * (wd + 2 * pad) * c), dtype=x.dtype)
+        acc = np.empty((nparts, _QB, _KL), dtype=x.dtype)
+        _conv_forward_lanes(x, wT, b.reshape(KB, _KL), dd, sp, pad,
+                            out.reshape(m, ho * wo, KB, _KL), xp, acc)
+    elif stride == 1:
+        _conv_forward_s1(x, w2, b, f, pad, ho, wo, out)
+    else:
+        _conv_forward(x, w2, b, f, stride, pad, ho, wo, out)
+    return out
+
+
+def conv_backward(x, w, dout, stride, pad):
+    """``(dx, dw)`` of the convolution, through the fastest kernel for the shapes.
+
+    Arguments as validated by :func:`deepgrad.layers.conv_backward`. Stride 1 and K a
+    multiple of 16: :func:`_conv_backward_lanes`; otherwise :func:`_conv_backward_s1`
+    (stride 1) or :func:`_conv_backward`. Each thread accumulates its own part of the
+    filter gradient; the parts are summed here.
+    """
+    m, h, wd, c = x.shape
+    K, f = w.shape[0], w.shape[1]
+    F = f * f * c
+    w2 = w.reshape(K, -1)
+    nparts = max(1, min(m, numba.get_num_threads()))
+    dx = np.empty(x.shape, dtype=x.dtype)
+    if stride == 1 and K % _KL == 0:
+        KB = K // _KL
+        ho, wo = dout.shape[1], dout.shape[2]
+        dd, sp = _lane_tables(f, c, 1, wd + 2 * pad, ho, wo)
+        xp = np.zeros((nparts, (h + 2 * pad) * (wd + 2 * pad) * c), dtype=x.dtype)
+        acc = np.empty((nparts, _QB, _KL), dtype=x.dtype)
+        dwT_parts = np.empty((nparts, KB, dd.shape[0], _KL), dtype=x.dtype)
+        _conv_backward_lanes(x, w2, dout, dd, sp, f, pad, xp, acc, dwT_parts, dx)
+        dw = dwT_parts.sum(axis=0)[:, :F, :].transpose(0, 2, 1).reshape(w.shape)
+        return dx, np.ascontiguousarray(dw)
+    dw_parts = np.empty((nparts, K, F), dtype=x.dtype)
+    if stride == 1:
+        _conv_backward_s1(x, w2, dout, f, pad, dx, dw_parts)
+    else:
+        _conv_backward(x, w2, dout, f, stride, pad, dx, dw_parts)
+    return dx, dw_parts.sum(axis=0).reshape(w.shape)
 
 
 def precompile() -> None:
@@ -503,9 +792,9 @@ def precompile() -> None:
         cols = np.empty((9, 18), dtype=dtype)
         _im2col(x, 3, 1, 1, 3, 3, cols)
         _col2im(cols, 3, 1, 1, 3, 3, x)
-        w2 = np.zeros((4, 18), dtype=dtype)
-        out = np.empty((1, 3, 3, 4), dtype=dtype)
-        _conv_forward(x, w2, np.zeros(4, dtype=dtype), 3, 1, 1, 3, 3, out)
-        _conv_backward(x, w2, out, 3, 1, 1, np.empty_like(x), np.empty((1, 4, 18), dtype))
-        _conv_forward_s1(x, w2, np.zeros(4, dtype=dtype), 3, 1, 3, 3, out)
-        _conv_backward_s1(x, w2, out, 3, 1, np.empty_like(x), np.empty((1, 4, 18), dtype))
+        for K in (4, _KL):  # the shift / patches kernels, then the lanes kernels
+            w = np.zeros((K, 3, 3, 2), dtype=dtype)
+            b = np.zeros(K, dtype=dtype)
+            for stride, ho in ((1, 3), (2, 2)):
+                out = conv_forward(x, w, b, stride, 1, ho, ho)
+                conv_backward(x, w, out, stride, 1)

@@ -1,0 +1,162 @@
+"""The convolution speed paths (filters as vector lanes, K a multiple of 16) against
+independent references.
+
+tests/lib/test_layers_conv.py draws K in 1..4, so it never reaches
+``deepgrad.kernels.conv._conv_forward_lanes`` / ``_conv_backward_lanes``. Here K is 16
+or 32, with shapes chosen to hit the awkward cases of those kernels: fewer output
+positions than a register tile (P < 8), a last tile that overlaps the one before, taps
+not a multiple of 8, stride > 1 (forward), padding, both dtypes. The same checks run
+with the kernels as plain Python (``.py_func``, what ``NUMBA_DISABLE_JIT=1`` runs) and
+once under ``NUMBA_DISABLE_JIT=1`` itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+from unittest import mock
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from deepgrad import layers
+from deepgrad.kernels import conv as kconv
+
+pytestmark = pytest.mark.filterwarnings("error")
+
+# Every Numba function the K % 16 == 0 paths call.
+LANE_KERNELS = ["_lane_tables", "_pad_example", "_conv_forward_lanes",
+                "_conv_backward_lanes", "_fill_dtw", "_dx_shifts", "_flat_offsets"]
+TOL = {np.float64: dict(rtol=1e-10, atol=1e-10), np.float32: dict(rtol=2e-4, atol=2e-4)}
+
+
+@contextlib.contextmanager
+def plain_python():
+    with contextlib.ExitStack() as stack:
+        for name in LANE_KERNELS:
+            kernel = getattr(kconv, name)
+            stack.enter_context(mock.patch.object(kconv, name, kernel.py_func))
+        yield
+
+
+def reference(x, w, b, s, p, dout):
+    """Forward and backward with numpy's sliding windows and einsum, in float64."""
+    m, h, wd, c = x.shape
+    K, f = w.shape[0], w.shape[1]
+    xp = np.pad(x.astype(np.float64), ((0, 0), (p, p), (p, p), (0, 0)))
+    v = np.lib.stride_tricks.sliding_window_view(xp, (f, f), axis=(1, 2))[:, ::s, ::s]
+    w64 = w.astype(np.float64)
+    out = np.einsum("nrqcij,kijc->nrqk", v, w64) + b
+    g = dout.astype(np.float64)
+    dw = np.einsum("nrqcij,nrqk->kijc", v, g)
+    dxp = np.zeros_like(xp)
+    ho, wo = dout.shape[1], dout.shape[2]
+    for i in range(f):
+        for j in range(f):
+            dxp[:, i:i + s * ho:s, j:j + s * wo:s, :] += np.einsum("nrqk,kc->nrqc", g,
+                                                                    w64[:, i, j, :])
+    return out, dxp[:, p:p + h, p:p + wd, :], dw, g.sum(axis=(0, 1, 2))
+
+
+@st.composite
+def lane_problems(draw):
+    s = draw(st.integers(1, 3))
+    p = draw(st.integers(0, 2))
+    f = draw(st.integers(1, 5))
+    ho = draw(st.integers(1, 11))
+    wo = draw(st.integers(1, 11))
+    h = (ho - 1) * s + f - 2 * p
+    wd = (wo - 1) * s + f - 2 * p
+    assume(h >= 1 and wd >= 1)
+    m = draw(st.integers(1, 3))
+    c = draw(st.integers(1, 4))
+    K = draw(st.sampled_from([16, 32]))
+    dtype = draw(st.sampled_from([np.float32, np.float64]))
+    rng = np.random.default_rng(draw(st.integers(0, 2 ** 16)))
+    x = rng.standard_normal((m, h, wd, c)).astype(dtype)
+    w = rng.standard_normal((K, f, f, c)).astype(dtype)
+    b = rng.standard_normal(K).astype(dtype)
+    dout = rng.standard_normal((m, ho, wo, K)).astype(dtype)
+    return x, w, b, s, p, dout
+
+
+def check(x, w, b, s, p, dout):
+    tol = TOL[x.dtype.type]
+    out, cache = layers.conv_forward(x, w, b, stride=s, pad=p)
+    dx, dw, db = layers.conv_backward(dout, cache)
+    assert out.dtype == dx.dtype == dw.dtype == db.dtype == x.dtype
+    assert dw.flags.c_contiguous and dx.flags.c_contiguous
+    for got, want in zip((out, dx, dw, db), reference(x, w, b, s, p, dout)):
+        assert got.shape == want.shape
+        np.testing.assert_allclose(got, want, **tol)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                 HealthCheck.filter_too_much])
+@given(problem=lane_problems())
+def test_property_lane_kernels_match_numpy(problem):
+    check(*problem)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                 HealthCheck.filter_too_much])
+@given(problem=lane_problems())
+def test_property_lane_kernels_as_plain_python(problem):
+    x, w, b, s, p, dout = problem
+    assume(x.shape[0] * dout.shape[1] * dout.shape[2] <= 60)  # plain Python is slow
+    with plain_python():
+        check(x, w, b, s, p, dout)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [
+    ((5, 14, 14, 6), (16, 5, 5, 6), 0),   # LeNet conv2: P = 100, 150 taps
+    ((3, 32, 32, 3), (16, 3, 3, 3), 1),   # 3x3 layer: 27 taps (not a multiple of 8)
+    ((2, 7, 9, 2), (32, 3, 3, 2), 1),     # two blocks of 16 filters, P = 63
+    ((3, 2, 3, 1), (16, 2, 2, 1), 0),     # P = 2 < one register tile
+])
+def test_course_like_shapes(shape, dtype):
+    xs, ws, p = shape
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal(xs).astype(dtype)
+    w = rng.standard_normal(ws).astype(dtype)
+    b = rng.standard_normal(ws[0]).astype(dtype)
+    ho = xs[1] + 2 * p - ws[1] + 1
+    wo = xs[2] + 2 * p - ws[1] + 1
+    dout = rng.standard_normal((xs[0], ho, wo, ws[0])).astype(dtype)
+    check(x, w, b, 1, p, dout)
+
+
+def test_nan_in_the_input_stays_nan():
+    x = np.ones((2, 6, 6, 3), np.float32)
+    x[1, 2, 3, 1] = np.nan
+    w = np.ones((16, 3, 3, 3), np.float32)
+    out, cache = layers.conv_forward(x, w, np.zeros(16, np.float32), pad=1)
+    assert np.isnan(out[1, 1:4, 2:5]).all() and not np.isnan(out[0]).any()
+    dx, dw, _ = layers.conv_backward(np.ones_like(out), cache)
+    assert np.isnan(dw[..., 1]).all() and not np.isnan(dw[..., [0, 2]]).any()
+    assert not np.isnan(dx).any()
+
+
+def test_lane_paths_under_numba_disable_jit():
+    code = ("import numpy as np\n"
+            "from deepgrad import layers\n"
+            "x = np.arange(2 * 5 * 6 * 2, dtype=np.float32).reshape(2, 5, 6, 2) / 50\n"
+            "w = np.cos(np.arange(16 * 3 * 3 * 2, dtype=np.float32)).reshape(16, 3, 3, 2)\n"
+            "o, c = layers.conv_forward(x, w, np.ones(16, np.float32), 1, 1)\n"
+            "dx, dw, db = layers.conv_backward(np.sin(o), c)\n"
+            "print(float(o.sum()), float(dx.sum()), float(dw.sum()))\n")
+    env = dict(os.environ, NUMBA_DISABLE_JIT="1")
+    res = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                         text=True, timeout=120)
+    assert res.returncode == 0 and res.stderr == "", res.stderr
+    x = np.arange(2 * 5 * 6 * 2, dtype=np.float32).reshape(2, 5, 6, 2) / 50
+    w = np.cos(np.arange(16 * 3 * 3 * 2, dtype=np.float32)).reshape(16, 3, 3, 2)
+    o, c = layers.conv_forward(x, w, np.ones(16, np.float32), 1, 1)
+    dx, dw, _ = layers.conv_backward(np.sin(o), c)
+    got = [float(v) for v in res.stdout.split()]
+    np.testing.assert_allclose(got, [o.sum(), dx.sum(), dw.sum()], rtol=1e-4)
