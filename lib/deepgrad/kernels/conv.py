@@ -405,9 +405,15 @@ def _fill_dtw(dout, n, Wp, dtw):
 def _dx_shifts(w2, dtw, off, n, pad, dxf, dx):
     """``dx[n]`` for stride 1 by flat shifts: ``dxf[off[kk] + t] += sum_k w2[k, kk] *
     dtw[k, t]`` (the adjoint of the forward's shifted sum), then the interior of ``dxf``
-    (c*L,) copied out. Eight filters per sweep over t (then four, then one): one load
-    and store of ``dxf`` per eight multiply-adds; ``dtw`` is indexed as one 2-D array (not row views) so LLVM
-    needs a single run-time overlap check against ``dxf`` and vectorizes."""
+    (c*L,) copied out.
+
+    Eight filters per sweep over t (then four, then one): one load and store of ``dxf``
+    per eight multiply-adds. The sweeps run over chunks of _TB positions, all taps for
+    one chunk before the next, so the chunk of ``dtw`` (K x _TB) stays in L1 instead of
+    streaming all of ``dtw`` from L2 once per tap. ``dtw`` is indexed as one 2-D array
+    (row views would need one run-time overlap check each against ``d0``, too many for
+    LLVM to vectorize), with unsigned column indices (no wrap-around select).
+    """
     h = dx.shape[1]
     w = dx.shape[2]
     c = dx.shape[3]
@@ -419,35 +425,42 @@ def _dx_shifts(w2, dtw, off, n, pad, dxf, dx):
     K4 = K - K % 4
     for e in range(c * L):
         dxf[e] = 0.0
-    for kk in range(F):
-        o0 = off[kk]
-        d0 = dxf[o0:o0 + T]
-        for k in range(0, K8, 8):
-            w0 = w2[k, kk]
-            w1 = w2[k + 1, kk]
-            w2_ = w2[k + 2, kk]
-            w3 = w2[k + 3, kk]
-            w4 = w2[k + 4, kk]
-            w5 = w2[k + 5, kk]
-            w6 = w2[k + 6, kk]
-            w7 = w2[k + 7, kk]
-            for t in range(T):
-                d0[t] += ((w0 * dtw[k, t] + w1 * dtw[k + 1, t])
-                          + (w2_ * dtw[k + 2, t] + w3 * dtw[k + 3, t])) + (
-                    (w4 * dtw[k + 4, t] + w5 * dtw[k + 5, t])
-                    + (w6 * dtw[k + 6, t] + w7 * dtw[k + 7, t]))
-        for k in range(K8, K4, 4):
-            w0 = w2[k, kk]
-            w1 = w2[k + 1, kk]
-            w2_ = w2[k + 2, kk]
-            w3 = w2[k + 3, kk]
-            for t in range(T):
-                d0[t] += ((w0 * dtw[k, t] + w1 * dtw[k + 1, t])
-                          + (w2_ * dtw[k + 2, t] + w3 * dtw[k + 3, t]))
-        for k in range(K4, K):
-            w0 = w2[k, kk]
-            for t in range(T):
-                d0[t] += w0 * dtw[k, t]
+    for t0 in range(0, T, _TB):
+        te = min(T, t0 + _TB)
+        u0 = np.uint64(t0)
+        tl = te - t0
+        for kk in range(F):
+            o0 = off[kk] + t0
+            d0 = dxf[o0:o0 + tl]
+            for k in range(0, K8, 8):
+                w0 = w2[k, kk]
+                w1 = w2[k + 1, kk]
+                w2_ = w2[k + 2, kk]
+                w3 = w2[k + 3, kk]
+                w4 = w2[k + 4, kk]
+                w5 = w2[k + 5, kk]
+                w6 = w2[k + 6, kk]
+                w7 = w2[k + 7, kk]
+                for t in range(tl):
+                    u = u0 + np.uint64(t)
+                    d0[t] += ((w0 * dtw[k, u] + w1 * dtw[k + 1, u])
+                              + (w2_ * dtw[k + 2, u] + w3 * dtw[k + 3, u])) + (
+                        (w4 * dtw[k + 4, u] + w5 * dtw[k + 5, u])
+                        + (w6 * dtw[k + 6, u] + w7 * dtw[k + 7, u]))
+            for k in range(K8, K4, 4):
+                w0 = w2[k, kk]
+                w1 = w2[k + 1, kk]
+                w2_ = w2[k + 2, kk]
+                w3 = w2[k + 3, kk]
+                for t in range(tl):
+                    u = u0 + np.uint64(t)
+                    d0[t] += ((w0 * dtw[k, u] + w1 * dtw[k + 1, u])
+                              + (w2_ * dtw[k + 2, u] + w3 * dtw[k + 3, u]))
+            for k in range(K4, K):
+                w0 = w2[k, kk]
+                for t in range(tl):
+                    u = u0 + np.uint64(t)
+                    d0[t] += w0 * dtw[k, u]
     for y in range(h):
         for xx in range(w):
             base = (y + pad) * Wp + xx + pad
@@ -539,6 +552,7 @@ def _conv_backward_s1(x, w2, dout, f, pad, dx, dw_parts):
 # ------------------------------------------------- K a multiple of 16: filters as lanes
 _KL = 16  # filters per vector: one 512-bit register of float32 (two of float64)
 _QB = 8   # output positions per register tile (forward) / filter taps per tile (dw)
+_TB = 256  # flat positions per chunk of the dx sweeps (K x _TB of the gradient in L1)
 
 
 @njit(cache=True)
