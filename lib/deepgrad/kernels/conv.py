@@ -654,10 +654,23 @@ def _conv_forward_lanes(x, wT, bT, dd, sp, pad, out4, xp, acc):
                             acc[part, 5, l] += x5 * wv
                             acc[part, 6, l] += x6 * wv
                             acc[part, 7, l] += x7 * wv
-                    for a in range(_QB):
-                        p = min(p0 + a, P - 1)
-                        for l in range(_KL):
-                            out4[n, p, kb, l] = acc[part, a, l] + bT[kb, l]
+                    q1 = min(p0 + 1, P - 1)
+                    q2 = min(p0 + 2, P - 1)
+                    q3 = min(p0 + 3, P - 1)
+                    q4 = min(p0 + 4, P - 1)
+                    q5 = min(p0 + 5, P - 1)
+                    q6 = min(p0 + 6, P - 1)
+                    q7 = min(p0 + 7, P - 1)
+                    for l in range(_KL):
+                        bl = bT[kb, l]
+                        out4[n, p0, kb, l] = acc[part, 0, l] + bl
+                        out4[n, q1, kb, l] = acc[part, 1, l] + bl
+                        out4[n, q2, kb, l] = acc[part, 2, l] + bl
+                        out4[n, q3, kb, l] = acc[part, 3, l] + bl
+                        out4[n, q4, kb, l] = acc[part, 4, l] + bl
+                        out4[n, q5, kb, l] = acc[part, 5, l] + bl
+                        out4[n, q6, kb, l] = acc[part, 6, l] + bl
+                        out4[n, q7, kb, l] = acc[part, 7, l] + bl
 
 
 @njit(cache=True, parallel=True, fastmath=_FASTMATH)
@@ -724,9 +737,15 @@ def _conv_backward_lanes(x, w2, dout, dd, sp, f, pad, xp, acc, dwT_parts, dx):
                             acc[part, 5, l] += x5 * g
                             acc[part, 6, l] += x6 * g
                             acc[part, 7, l] += x7 * g
-                    for j in range(_QB):
-                        for l in range(_KL):
-                            dwT_parts[part, kb, k0 + j, l] += acc[part, j, l]
+                    for l in range(_KL):  # one vector per row (see the forward's last loop)
+                        dwT_parts[part, kb, k0, l] += acc[part, 0, l]
+                        dwT_parts[part, kb, k0 + 1, l] += acc[part, 1, l]
+                        dwT_parts[part, kb, k0 + 2, l] += acc[part, 2, l]
+                        dwT_parts[part, kb, k0 + 3, l] += acc[part, 3, l]
+                        dwT_parts[part, kb, k0 + 4, l] += acc[part, 4, l]
+                        dwT_parts[part, kb, k0 + 5, l] += acc[part, 5, l]
+                        dwT_parts[part, kb, k0 + 6, l] += acc[part, 6, l]
+                        dwT_parts[part, kb, k0 + 7, l] += acc[part, 7, l]
     Wp = w + 2 * pad
     L = (h + 2 * pad) * Wp + f
     T = ho * Wp
