@@ -49,8 +49,10 @@ import nbformat
 # Every kernel these tools start (autograde, the mutant harness) trains small networks, and
 # two run side by side on a 2-core machine: with OpenBLAS's default of one thread per core
 # they oversubscribe it, and busy-waiting threads turned a 4 s training cell into a 30 s
-# timeout. One BLAS thread per kernel (inherited by the kernels this process starts).
+# timeout. One BLAS thread per kernel, and Numba's OpenMP threads sleep rather than spin
+# (see deepgrad.kernels); both inherited by the kernels this process starts.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 __all__ = [
     "Mutant", "MutantError", "HarnessError",
