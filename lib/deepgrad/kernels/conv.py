@@ -407,12 +407,14 @@ def _dx_shifts(w2, dtw, off, n, pad, dxf, dx):
     dtw[k, t]`` (the adjoint of the forward's shifted sum), then the interior of ``dxf``
     (c*L,) copied out.
 
-    Eight filters per sweep over t (then four, then one): one load and store of ``dxf``
-    per eight multiply-adds. The sweeps run over chunks of _TB positions, all taps for
-    one chunk before the next, so the chunk of ``dtw`` (K x _TB) stays in L1 instead of
-    streaming all of ``dtw`` from L2 once per tap. ``dtw`` is indexed as one 2-D array
-    (row views would need one run-time overlap check each against ``d0``, too many for
-    LLVM to vectorize), with unsigned column indices (no wrap-around select).
+    Sixteen filters per sweep over t (then four, then one): one load and store of
+    ``dxf`` per sixteen multiply-adds. When ``dtw`` is larger than L1, the sweeps run
+    over chunks of ``tb = _TB // K`` positions, all taps for one chunk before the next,
+    so the chunk (K x tb) stays in L1 instead of all of ``dtw`` streaming from L2 once
+    per tap (-25 % on the 32x32x3 layer; chunking when it fits costs 10 %).
+    ``dtw`` is indexed as one 2-D array (row views would need one run-time overlap
+    check each against ``d0``, too many for LLVM to vectorize), with unsigned column
+    indices (no wrap-around select).
     """
     h = dx.shape[1]
     w = dx.shape[2]
@@ -421,18 +423,19 @@ def _dx_shifts(w2, dtw, off, n, pad, dxf, dx):
     T = dtw.shape[1]
     L = dxf.shape[0] // c
     Wp = w + 2 * pad
-    K8 = K - K % 8
+    K16 = K - K % 16
     K4 = K - K % 4
     for e in range(c * L):
         dxf[e] = 0.0
-    for t0 in range(0, T, _TB):
-        te = min(T, t0 + _TB)
+    tb = T if K * T <= 2 * _TB else max(64, _TB // K)
+    for t0 in range(0, T, tb):
+        te = min(T, t0 + tb)
         u0 = np.uint64(t0)
         tl = te - t0
         for kk in range(F):
             o0 = off[kk] + t0
             d0 = dxf[o0:o0 + tl]
-            for k in range(0, K8, 8):
+            for k in range(0, K16, 16):
                 w0 = w2[k, kk]
                 w1 = w2[k + 1, kk]
                 w2_ = w2[k + 2, kk]
@@ -441,13 +444,25 @@ def _dx_shifts(w2, dtw, off, n, pad, dxf, dx):
                 w5 = w2[k + 5, kk]
                 w6 = w2[k + 6, kk]
                 w7 = w2[k + 7, kk]
+                w8 = w2[k + 8, kk]
+                w9 = w2[k + 9, kk]
+                w10 = w2[k + 10, kk]
+                w11 = w2[k + 11, kk]
+                w12 = w2[k + 12, kk]
+                w13 = w2[k + 13, kk]
+                w14 = w2[k + 14, kk]
+                w15 = w2[k + 15, kk]
                 for t in range(tl):
                     u = u0 + np.uint64(t)
-                    d0[t] += ((w0 * dtw[k, u] + w1 * dtw[k + 1, u])
-                              + (w2_ * dtw[k + 2, u] + w3 * dtw[k + 3, u])) + (
-                        (w4 * dtw[k + 4, u] + w5 * dtw[k + 5, u])
-                        + (w6 * dtw[k + 6, u] + w7 * dtw[k + 7, u]))
-            for k in range(K8, K4, 4):
+                    d0[t] += (((w0 * dtw[k, u] + w1 * dtw[k + 1, u])
+                               + (w2_ * dtw[k + 2, u] + w3 * dtw[k + 3, u]))
+                              + ((w4 * dtw[k + 4, u] + w5 * dtw[k + 5, u])
+                                 + (w6 * dtw[k + 6, u] + w7 * dtw[k + 7, u]))) + (
+                        ((w8 * dtw[k + 8, u] + w9 * dtw[k + 9, u])
+                         + (w10 * dtw[k + 10, u] + w11 * dtw[k + 11, u]))
+                        + ((w12 * dtw[k + 12, u] + w13 * dtw[k + 13, u])
+                           + (w14 * dtw[k + 14, u] + w15 * dtw[k + 15, u])))
+            for k in range(K16, K4, 4):
                 w0 = w2[k, kk]
                 w1 = w2[k + 1, kk]
                 w2_ = w2[k + 2, kk]
@@ -552,7 +567,7 @@ def _conv_backward_s1(x, w2, dout, f, pad, dx, dw_parts):
 # ------------------------------------------------- K a multiple of 16: filters as lanes
 _KL = 16  # filters per vector: one 512-bit register of float32 (two of float64)
 _QB = 8   # output positions per register tile (forward) / filter taps per tile (dw)
-_TB = 256  # flat positions per chunk of the dx sweeps (K x _TB of the gradient in L1)
+_TB = 4096  # values of the upstream gradient per chunk of the dx sweeps (16 KB float32)
 
 
 @njit(cache=True)
