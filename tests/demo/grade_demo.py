@@ -10,7 +10,8 @@ student's score. The report table follows; a CSV lands in ``.demo/report.csv``.
 
 Exit status 1 when the grade cannot be trusted (solution not 100 %, blank not 0, a wrong
 student not scored as predicted, a broken submission not flagged).
-Options: ``--workdir DIR`` (default .demo), ``--no-checks`` (skip validation + harness).
+Options: ``--workdir DIR`` (default .demo), ``--no-checks`` (skip validation + harness),
+``--broken first`` (broken submissions for the first assignment only, as ``make test`` does).
 """
 
 from __future__ import annotations
@@ -83,10 +84,13 @@ def prepare_course(repo: Path, workdir: Path) -> Path:
     return course
 
 
-def build_submissions(course: Path, assignment: str, wrong: dict[str, list[Mutant]]):
-    """{student: {notebook file: notebook or raw text}} and the deleted test cell's id."""
+def build_submissions(course: Path, assignment: str, wrong: dict[str, list[Mutant]], *,
+                      broken: bool = True):
+    """{student: {notebook file: notebook or raw text}} and the deleted test cell's id
+    (the broken students only when ``broken``)."""
+    broken_students = students.BROKEN if broken else []
     subs: dict[str, dict[str, Any]] = {s: {} for s in
-                                       students.HONEST + list(wrong) + students.BROKEN}
+                                       students.HONEST + list(wrong) + broken_students}
     deleted = None
     for k, name in enumerate(grading.notebook_names(course, assignment)):
         src = grading.read_nb(course / "source" / assignment / name)
@@ -103,9 +107,9 @@ def build_submissions(course: Path, assignment: str, wrong: dict[str, list[Mutan
             "dead_kernel": lambda: grading.build_dead_kernel(src, rel),
             "infinite_loop": lambda: grading.build_infinite_loop(src, rel),
         }
-        for s in students.BROKEN:
+        for s in broken_students:
             subs[s][name] = builders[s]() if broken_here else sol
-        if broken_here:
+        if broken_here and broken:
             deleted = grading.build_deleted_test_cell(src, rel)[1]
     return subs, deleted
 
@@ -123,13 +127,22 @@ class DemoAssignment:
     seconds: float = 0.0
     problems: list[str] = field(default_factory=list)
 
+    @property
+    def broken_students(self) -> list[str]:
+        return [s for s in students.BROKEN if s in self.cycle.runs]
+
     def row(self, student: str) -> grading.ReportRow:
         return next(r for r in self.rows if r.student == student)
 
 
-def run_all(workdir: Path, repo: Path = REPO, *, checks: bool = True,
+def run_all(workdir: Path, repo: Path = REPO, *, checks: bool = True, broken: str = "all",
             progress=print) -> dict[str, DemoAssignment]:
-    """The whole demo for every assignment; validation + harness overlap on a 2nd process."""
+    """The whole demo for every assignment; validation + harness overlap on a 2nd process.
+
+    ``broken="first"`` hands in the broken submissions for the first assignment only (they
+    exercise the pipeline, not an assignment's content: ``make test`` saves the minutes
+    their timeouts and full runs cost); ``"all"`` (``make grade``) for every assignment.
+    """
     workdir = Path(workdir).resolve()
     course = prepare_course(repo, workdir)
     names = grading.assignments(course)
@@ -149,7 +162,8 @@ def run_all(workdir: Path, repo: Path = REPO, *, checks: bool = True,
         for a in names:
             t0 = time.perf_counter()
             mutants, wrong = plans[a]
-            subs, deleted = build_submissions(course, a, wrong)
+            subs, deleted = build_submissions(course, a, wrong,
+                                              broken=broken == "all" or a == names[0])
             cycle = grading.run_cycle(course, a, subs, generate=False, progress=progress,
                                       api=api)
             rows = grading.report(course, a, students=list(subs))
@@ -185,7 +199,7 @@ def verify(d: DemoAssignment) -> list[str]:
                         if want.get(g) != r.cell_scores.get(g)}
                 p.append(f"{s}: per-cell scores differ from the harness (cell: predicted, "
                          f"graded) {diff}")
-    for s in students.BROKEN:
+    for s in d.broken_students:
         if not d.row(s).broken:
             p.append(f"{s} is not flagged as broken ({d.row(s).status_text})")
     if d.checks:
@@ -220,9 +234,12 @@ def main(argv=None) -> int:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--workdir", type=Path, default=REPO / ".demo")
     ap.add_argument("--no-checks", action="store_true")
+    ap.add_argument("--broken", choices=["all", "first"], default="all",
+                    help="hand in the broken submissions for every assignment (default) or "
+                         "the first only")
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
-    results = run_all(args.workdir, checks=not args.no_checks,
+    results = run_all(args.workdir, checks=not args.no_checks, broken=args.broken,
                       progress=lambda m: print(m, flush=True))
     ok = True
     for a, d in results.items():
