@@ -35,17 +35,59 @@ What was tried, measured on 2 cores against PyTorch CPU (``benchmarks/run.py``):
    ``dxf[off[kk]:][:T] += sum_k w2[k, kk] * dout_k``, whose interior is ``dx[n]``.
 5. Stride > 1 falls back to (3), with the in-bounds range of every patch row computed
    once instead of tested per element.
+6. **K a multiple of 16** (LeNet conv2, the 3x3 layer): *filters as the vector lanes*
+   (:func:`_conv_forward_lanes`, any stride). A GEMM micro-kernel: per filter tap, one
+   16-wide vector of weights times 8 broadcast inputs (8 output positions) feeds 8 fused
+   multiply-adds into 8 accumulators that stay in registers over all the taps. No
+   wasted columns (conv2: the shifts compute 140 positions per row block for 100), no
+   transposition, the output written once in its final layout. 1 thread, conv2
+   forward 1.10 -> 0.33 ms (PyTorch 0.33), 3x3 layer 1.7 -> 0.72 ms. What it took:
+
+   - Accumulators stay in registers only if LLVM can prove they alias nothing else.
+     Numba marks the array arguments of a ``prange`` body ``noalias`` only when its
+     alias analysis finds no view of a *local* array in the body (views of arguments
+     are fine). The shift kernels make such views, so there LLVM reloads and stores
+     the accumulator every tap; in the lanes kernels a single view of a local array
+     costs 3-4x. Hence the accumulators are a small *argument* ``acc[part, a, :]``
+     with constant ``a``, and all indexing is scalar.
+   - Offsets are unsigned (``uint64``): on a signed ``sp[p] + dd[kk]`` Numba emits its
+     negative-index wrap-around, a select per load in the inner loop.
+   - The end of a tile (add the bias, store 8 vectors) must be written like the tap
+     loop, the 16 lanes innermost and the 8 positions unrolled: as ``for a: for l:``
+     LLVM made 128 scalar adds and stores of it (+35 % on the 3x3 layer, whose tiles
+     have only 27 taps). Starting the accumulators at the bias instead of 0 was slower
+     (scalar stores, then a vector reload: store-forwarding stalls); a run-time lane
+     count instead of the constant 16 lost the register tiling altogether.
+   - K = 6 (conv1) with the lanes padded to 16: 0.65 ms against 0.50 ms for the shift
+     kernel, so other K keep the shifts.
+   - Tried first and superseded: 4 filters x 8 taps per sweep in the shift forward
+     (``ot`` indexed 2-D, one overlap check), conv2 1.6 -> 1.0 ms.
+7. **Backward for K a multiple of 16, stride 1** (:func:`_conv_backward_lanes`): the
+   filter gradient by the same tile with taps and lanes swapped (8 taps x 16 filters,
+   summed over all output positions); dx by the shifts of (4), now sixteen filters per
+   sweep (:func:`_dx_shifts`, shared with :func:`_conv_backward_s1`), the sweeps cut
+   into L1-sized chunks of positions when the filter-major gradient does not fit in L1
+   (3x3 layer: 16 x 1088 floats, 70 KB, streamed from L2 once per tap: dx -25 % with
+   chunks; chunking conv1's 21 KB cost 10 %, so it is not chunked). 1 thread, conv2
+   backward 2.2 -> 1.3 ms (PyTorch 1.4), 3x3 layer 3.0 -> 2.1 ms; dx is now three
+   quarters of it. Failed on the way: a chunk view ``dtw[:, t0:t1]`` (not contiguous:
+   Numba indexes it with run-time strides and LLVM does not vectorize, 4x slower);
+   eight row views (one overlap check each, LLVM gives up); transposing ``dout``
+   row-first into ``dtw`` (2x slower than as is).
 
 Threads (``parallel=True``, ``prange``): the forward splits the examples; the backward
 splits them into one chunk per thread, each chunk writing only its own examples' ``dx``
-and its own partial filter gradient (the wrapper sums the parts): no two threads ever
-write the same memory, no atomics. ``fastmath`` is limited to reassociation and
+and its own partial filter gradient (the dispatcher sums the parts): no two threads
+ever write the same memory, no atomics. ``fastmath`` is limited to reassociation and
 contraction (no "nnan"/"ninf": a NaN in the data stays a NaN).
 
-What remains between this and PyTorch in float32 is register blocking (oneDNN's
-AVX-512 micro-kernels keep a tile of outputs in registers; here LLVM keeps one output
-vector and reloads it every eight taps) -- see docs/benchmarks.md. In float64 PyTorch
+What remains between this and PyTorch in float32 is mostly dx (shifts: a load and a
+store of the gradient per sixteen multiply-adds, and ``dout`` transposed first) and,
+for K not a multiple of 16, the forward -- see docs/benchmarks.md. In float64 PyTorch
 takes a slow path and these kernels are as fast or faster.
+
+:func:`conv_forward` / :func:`conv_backward` pick the kernel for the shapes; they are
+what :mod:`deepgrad.layers` calls after validating the arguments.
 
 im2col / col2im (:func:`_im2col`, :func:`_col2im`) back the public ``layers.im2col`` /
 ``layers.col2im`` (for teaching and comparison); im2col splits the ``m * ho`` output
@@ -120,6 +162,10 @@ def _col2im(cols, f, stride, pad, ho, wo, dx):
 # Reassociation and FMA contraction let LLVM vectorize the sums over filters; no
 # "nnan"/"ninf" (a NaN in the data must stay a NaN, not become undefined behaviour).
 _FASTMATH = {"reassoc", "contract", "nsz", "arcp"}
+# Tile sizes (compile-time constants: Numba freezes module globals into the kernels).
+_KL = 16  # filters per vector: one 512-bit register of float32 (two of float64)
+_QB = 8   # output positions per register tile (forward) / filter taps per tile (dw)
+_TB = 4096  # values of the upstream gradient per chunk of the dx sweeps (16 KB float32)
 
 
 @njit(cache=True)
@@ -488,10 +534,10 @@ def _conv_backward_s1(x, w2, dout, f, pad, dx, dw_parts):
     """Stride-1 backward with the flat shifts of :func:`_conv_forward_s1`.
 
     Per example: ``dtw[k, r*Wp + q] = dout[n, r, q, k]`` (0 in the dropped columns),
-    ``dw_parts[t][k, kk] += sum_t dtw[k, t] * xf[off[kk] + t]`` (dot products, four
-    taps per sweep) and ``dxf[off[kk] + t] += sum_k w2[k, kk] * dtw[k, t]``, whose
-    interior is dx[n]. Examples are split into ``dw_parts.shape[0]`` chunks, one per
-    thread; each writes only its own part and its own examples.
+    ``dw_parts[t][k, kk] += sum_t dtw[k, t] * xf[off[kk] + t]`` (dot products, eight
+    taps per sweep) and dx[n] by :func:`_dx_shifts`. Examples are split into
+    ``dw_parts.shape[0]`` chunks, one per thread; each writes only its own part and its
+    own examples.
     """
     m, h, w, c = x.shape
     ho = dout.shape[1]
@@ -565,9 +611,6 @@ def _conv_backward_s1(x, w2, dout, f, pad, dx, dw_parts):
 
 
 # ------------------------------------------------- K a multiple of 16: filters as lanes
-_KL = 16  # filters per vector: one 512-bit register of float32 (two of float64)
-_QB = 8   # output positions per register tile (forward) / filter taps per tile (dw)
-_TB = 4096  # values of the upstream gradient per chunk of the dx sweeps (16 KB float32)
 
 
 @njit(cache=True)
@@ -624,8 +667,9 @@ def _conv_forward_lanes(x, wT, bT, dd, sp, pad, out4, xp, acc):
     because LLVM can prove they alias nothing else -- *which holds only while this
     prange body makes no array views of local arrays* (Numba then marks the parallel
     body's array arguments ``noalias``). A view of a local array here (``v = buf[i:j]``)
-    silently costs 3-4x. The last tile of a row of P positions is shifted back to end at
-    P (it recomputes some positions, same values); if P < _QB positions repeat.
+    silently costs 3-4x. The last tile is shifted back to end at position P - 1 (it
+    recomputes a few positions, same values); if P < _QB, positions repeat. The tile
+    is spelled out for _QB = 8 (``s0..s7``, ``x0..x7``).
     """
     m = x.shape[0]
     KB = wT.shape[0]
