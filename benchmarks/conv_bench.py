@@ -1,9 +1,12 @@
 """Convolution layers: deepgrad.layers against naive loops, numpy im2col and PyTorch CPU.
 
 Imported by ``benchmarks/run.py`` (``--only conv``). Every implementation is checked
-against the others on the benchmark's own inputs before anything is timed. Timing as in
-run.py: blocks per implementation, 0.3 s pause and one untimed call at each switch,
-medians. Ratios are to PyTorch in the same run (time / PyTorch's time; < 1 is faster).
+against the others on the benchmark's own inputs before anything is timed. Timing with
+run.py's ``median_ms``: blocks per implementation, 0.3 s pause and one untimed call at
+each switch, medians. deepgrad and PyTorch are timed in ``rounds`` alternating blocks
+and each gets the median of its per-round medians, so a burst of load from another
+process hits both rather than one. Ratios are to PyTorch in the same run (time /
+PyTorch's time; < 1 is faster).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import time
 import numpy as np
 
 from deepgrad import layers
+from run import median_ms  # the one timing helper (run.py, the entry point, imports us)
 
 try:
     import torch
@@ -30,17 +34,6 @@ SHAPES = [
     ("LeNet-5 conv2: 16 5x5 filters, (64,14,14,6)", (BATCH, 14, 14, 6), (16, 5, 5, 6), 1, 0),
     ("16 3x3 filters, (64,32,32,3), pad 1", (BATCH, 32, 32, 3), (16, 3, 3, 3), 1, 1),
 ]
-
-
-def median_ms(fn, repeats: int) -> float:
-    time.sleep(0.3)  # let the previous implementation's threads go quiet
-    fn()  # untimed
-    samples = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - start)
-    return 1e3 * statistics.median(samples)
 
 
 # ----------------------------------------------------------------------------- baselines
@@ -154,7 +147,7 @@ def check_agreement(x, w, b, dout, s, p, torch_conv):
         np.testing.assert_allclose(tdb, grads[2], **tol)
 
 
-def run(repeats: int):
+def run(repeats: int, rounds: int = 3):
     rows = []
     for label, xs, ws, s, p in SHAPES:
         for dtype in (np.float32, np.float64):
@@ -178,11 +171,16 @@ def run(repeats: int):
             t["numpy", "fwd"] = median_ms(lambda: numpy_forward(x, w, b, s, p), repeats)
             t["numpy", "bwd"] = median_ms(lambda: numpy_backward(dout, x, w, cols, s, p),
                                           repeats)
-            t["lib", "fwd"] = median_ms(lambda: layers.conv_forward(x, w, b, s, p), repeats)
-            t["lib", "bwd"] = median_ms(lambda: layers.conv_backward(dout, cache), repeats)
+            timed = {("lib", "fwd"): lambda: layers.conv_forward(x, w, b, s, p),
+                     ("lib", "bwd"): lambda: layers.conv_backward(dout, cache)}
             if tc is not None:
-                t["torch", "fwd"] = median_ms(tc.forward, repeats)
-                t["torch", "bwd"] = median_ms(tc.backward, repeats)
+                timed["torch", "fwd"] = tc.forward
+                timed["torch", "bwd"] = tc.backward
+            per_round = {key: [] for key in timed}
+            for _ in range(rounds):
+                for key, fn in timed.items():
+                    per_round[key].append(median_ms(fn, repeats))
+            t.update((key, statistics.median(v)) for key, v in per_round.items())
             rows.append((label, np.dtype(dtype).name, flops, t))
     return rows
 
@@ -225,7 +223,7 @@ def environment() -> str:
             f"{os.getloadavg()[0]:.1f} at the end; medians, {time.strftime('%Y-%m-%d')}")
 
 
-def report(repeats: int, threads: int | None = None) -> str:
+def report(repeats: int, threads: int | None = None, rounds: int = 3) -> str:
     """The section's markdown; ``threads`` sets Numba's and PyTorch's thread counts."""
     import numba
 
@@ -233,13 +231,14 @@ def report(repeats: int, threads: int | None = None) -> str:
         numba.set_num_threads(threads)
         if torch is not None:
             torch.set_num_threads(threads)
-    rows = run(repeats)
+    rows = run(repeats, rounds)
     title = f" ({threads} thread{'s' if threads > 1 else ''} each)" if threads else ""
     return (f"## Convolution layers: forward and backward{title}\n\n"
             f"`python benchmarks/run.py --only conv{f' --threads {threads}' if threads else ''}` "
             "(`make bench` runs all). Milliseconds per call "
-            "(median) and, in brackets, the ratio to PyTorch CPU in the same run (< 1: "
-            "faster than PyTorch). Naive loops (one `np.sum` per output value) run on a "
+            f"(median; deepgrad and PyTorch: median of {rounds} alternating rounds of "
+            f"{repeats} calls) and, in brackets, the ratio to PyTorch CPU in the same run "
+            "(< 1: faster than PyTorch). Naive loops (one `np.sum` per output value) run on a "
             "batch of 2, scaled to 64. numpy im2col: `sliding_window_view` + BLAS matmul, "
             "col2im as f*f strided adds. PyTorch: `conv2d` and `convolution_backward` on "
             "NCHW tensors. Backward = dx, dw and db; its GFLOP/s count 2x the forward's "

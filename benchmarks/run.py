@@ -105,6 +105,8 @@ def numpy_compute(demo, learning_rate: float, iterations: int, dataset: str,
 
 
 def median_ms(fn, repeats: int) -> float:
+    """Median wall time of ``repeats`` calls of ``fn``, in ms, after a 0.3 s pause and
+    one untimed call (the timing helper of every benchmark here, conv_bench's too)."""
     time.sleep(0.3)  # let the other implementation's threads go quiet
     fn()  # untimed
     samples = []
@@ -184,6 +186,8 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"also write the table into {DOC.relative_to(ROOT)}")
     parser.add_argument("--only", choices=["all", "lr", "conv"], default="all",
                         help="which benchmark to run (default: all)")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="conv: alternating deepgrad/PyTorch rounds (median taken)")
     parser.add_argument("--threads", type=int, default=None,
                         help="conv: Numba and PyTorch thread count (default: all cores); "
                              "with --write, 1 thread goes to its own section")
@@ -191,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.only in ("all", "conv"):
         import conv_bench
 
-        conv_text = conv_bench.report(args.repeats, args.threads)
+        conv_text = conv_bench.report(args.repeats, args.threads, args.rounds)
         print(conv_text + "\n")
         if args.write:
             tag = "" if args.threads is None else f" {args.threads} thread(s)"
