@@ -448,10 +448,15 @@ def _fill_dtw(dout, n, Wp, dtw):
 
 
 @njit(cache=True, fastmath=_FASTMATH)
-def _dx_shifts(w2, dtw, off, n, pad, dxf, dx):
+def _dx_shifts(w2, dtw, off, n, pad, L, dxf, dx):
     """``dx[n]`` for stride 1 by flat shifts: ``dxf[off[kk] + t] += sum_k w2[k, kk] *
     dtw[k, t]`` (the adjoint of the forward's shifted sum), then the interior of ``dxf``
-    (c*L,) copied out.
+    (c channel blocks of L) copied out.
+
+    ``dtw`` (K, T16) has zero columns from T = ho*Wp up to a multiple of 16, and ``dxf``
+    T16 - T slack entries at the end: the sweeps then need no scalar remainder loop
+    (conv2: T = 140, whose last 12 positions took as long as the first 128), and the
+    extra columns only ever add ``w * 0`` -- as do the Wp - wo dropped columns.
 
     Sixteen filters per sweep over t (then four, then one): one load and store of
     ``dxf`` per sixteen multiply-adds. When ``dtw`` is larger than L1, the sweeps run
@@ -467,7 +472,6 @@ def _dx_shifts(w2, dtw, off, n, pad, dxf, dx):
     c = dx.shape[3]
     K, F = w2.shape
     T = dtw.shape[1]
-    L = dxf.shape[0] // c
     Wp = w + 2 * pad
     K16 = K - K % 16
     K4 = K - K % 4
@@ -546,6 +550,7 @@ def _conv_backward_s1(x, w2, dout, f, pad, dx, dw_parts):
     Wp = w + 2 * pad
     L = (h + 2 * pad) * Wp + f
     T = ho * Wp
+    T16 = (T + 15) // 16 * 16  # dx sweeps padded: no scalar remainder loop
     off = _flat_offsets(f, c, L, Wp)
     F8 = F - F % 8
     nparts = dw_parts.shape[0]
@@ -556,8 +561,8 @@ def _conv_backward_s1(x, w2, dout, f, pad, dx, dw_parts):
             for kk in range(F):
                 dw2[k, kk] = 0.0
         xf = np.zeros(c * L, dtype=x.dtype)
-        dxf = np.empty(c * L, dtype=x.dtype)
-        dtw = np.zeros((K, T), dtype=x.dtype)
+        dxf = np.empty(c * L + T16 - T, dtype=x.dtype)
+        dtw = np.zeros((K, T16), dtype=x.dtype)
         for n in range(part * m // nparts, (part + 1) * m // nparts):
             _flatten_padded(x, n, pad, Wp, L, xf)
             _fill_dtw(dout, n, Wp, dtw)
@@ -607,7 +612,7 @@ def _conv_backward_s1(x, w2, dout, f, pad, dx, dw_parts):
                     for t in range(T):
                         a0 += g_row[t] * v0[t]
                     dw2[k, kk] += a0
-            _dx_shifts(w2, dtw, off, n, pad, dxf, dx)
+            _dx_shifts(w2, dtw, off, n, pad, L, dxf, dx)
 
 
 # ------------------------------------------------- K a multiple of 16: filters as lanes
@@ -808,13 +813,14 @@ def _conv_backward_lanes(x, w2, dout, dd, sp, f, pad, xp, acc, dwT_parts, dx):
     Wp = w + 2 * pad
     L = (h + 2 * pad) * Wp + f
     T = ho * Wp
+    T16 = (T + 15) // 16 * 16  # dx sweeps padded: no scalar remainder loop
     off = _flat_offsets(f, c, L, Wp)
     for part in prange(nparts):
-        dtw = np.zeros((K, T), dtype=x.dtype)
-        dxf = np.empty(c * L, dtype=x.dtype)
+        dtw = np.zeros((K, T16), dtype=x.dtype)
+        dxf = np.empty(c * L + T16 - T, dtype=x.dtype)
         for n in range(part * m // nparts, (part + 1) * m // nparts):
             _fill_dtw(dout, n, Wp, dtw)
-            _dx_shifts(w2, dtw, off, n, pad, dxf, dx)
+            _dx_shifts(w2, dtw, off, n, pad, L, dxf, dx)
 
 
 # ------------------------------------------------------------------------ dispatch
