@@ -771,7 +771,7 @@ class MutantHarness:
     calls the mutated function recomputes what its test checks): the exact prediction
     of nbgrader's score for a wrong submission. A test cell fails on an error output or
     any stderr output; its score is nbgrader's own ``determine_grade``. Cells time out
-    like in nbgrader (``timeout``, default the course's 30 s).
+    like in nbgrader (``timeout``, default 30 s; the course's config says 60 s).
 
     Undoing is lazy: the next try first re-runs the original of every cell the previous
     try changed, so every try sees the solution everywhere else.

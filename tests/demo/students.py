@@ -4,7 +4,7 @@ Every assignment gets the same honest and broken students; the wrong ones are bu
 the assignment's mutants (tests/mutants/<assignment>.py), by mutant name. An assignment
 not listed in WRONG gets two automatic wrong students (one mutant; two mutants in two
 different cells), so a new assignment plugs in with no edit here. Prefer mutants that
-keep the notebook fast (a mutant that makes training crawl costs the 30 s timeout).
+keep the notebook fast (a mutant that makes training crawl costs the per-cell timeout).
 """
 
 WRONG = {

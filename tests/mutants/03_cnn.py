@@ -179,9 +179,11 @@ MUTANTS = [
            "cnn_test_accuracy = accuracy(predict(X_test, cnn_params), y_test)",
            "cnn_test_accuracy = accuracy(predict(X_val, cnn_params), y_val)"),
     Mutant("train_mnist_cnn", "train_one_epoch", "one epoch only",
-           "epochs=5,", "epochs=1,"),
+           "epochs=10,", "epochs=1,"),
     Mutant("train_mnist_cnn", "train_lr_too_small", "learning rate 100x too small",
-           "learning_rate=0.1,", "learning_rate=0.001,"),
+           "learning_rate=0.05,", "learning_rate=0.0005,"),
+    Mutant("train_mnist_cnn", "train_tiny_network", "two filters per layer",
+           "K1=16, K2=32,", "K1=2, K2=2,"),
     # ---------------------------------------------------------------- top_k_error
     Mutant("top_k_error", "topk_accuracy", "returns the top-k accuracy",
            "return float(np.mean(~np.any(top == y, axis=0)))", "return float(np.mean(np.any(top == y, axis=0)))"),
