@@ -233,7 +233,8 @@ def _add_patches_t(dpt, n, f, stride, pad, ho, wo, dx):
 
 @njit(cache=True, parallel=True, fastmath=_FASTMATH)
 def _conv_forward(x, w2, b, f, stride, pad, ho, wo, out):
-    """``out`` (m, ho, wo, K) from ``x`` (m, h, w, c) and ``w2 = w.reshape(K, f*f*c)``.
+    """``out`` (m, ho, wo, K) from ``x`` (m, h, w, c) and ``w2 = w.reshape(K, f*f*c)``
+    (stride > 1 with K not a multiple of 16; see :func:`conv_forward`).
 
     One example per loop iteration (``prange``): its transposed patches ``pt``
     (F, P) with F = f*f*c, P = ho*wo, then ``ot = w2 @ pt`` (K, P) as a loop whose
@@ -374,6 +375,7 @@ def _flatten_padded(x, n, pad, Wp, L, xf):
 @njit(cache=True, parallel=True, fastmath=_FASTMATH)
 def _conv_forward_s1(x, w2, b, f, pad, ho, wo, out):
     """Stride-1 forward without im2col: every filter tap is a *shift* of the flat input.
+    (Used when K is not a multiple of 16, e.g. LeNet's conv1; see :func:`conv_forward`.)
 
     Example n is copied once, channel-major and zero-padded, into a flat vector ``xf``
     whose rows have the padded width Wp. Output position (r, q) is then flat index
@@ -381,7 +383,7 @@ def _conv_forward_s1(x, w2, b, f, pad, ho, wo, out):
     ``off[kk] = ch*L + i*Wp + j``, so ``ot[k, t] = b[k] + sum_kk w2[k, kk] *
     xf[off[kk] + t]`` is a sum of shifted vectors: long contiguous loops over t
     (ho*Wp of them; the Wp - wo columns past the right edge are computed and dropped),
-    four taps per sweep. ``xf`` has f slack zeros so the largest index,
+    eight taps per sweep. ``xf`` has f slack zeros so the largest index,
     (c-1)*L + (ho+f-1)*Wp + f - 2, stays inside its c*L entries.
     """
     m, h, w, c = x.shape
