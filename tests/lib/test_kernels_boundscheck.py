@@ -1,0 +1,31 @@
+"""No Numba kernel reads or writes out of bounds, on any shape the kernel tests try.
+
+Numba does no bounds checking by default: an index past the end reads garbage or
+corrupts memory silently. Here the kernel tests (property tests over awkward shapes,
+strides and paddings included) run again in a child process with ``NUMBA_BOUNDSCHECK=1``,
+where every array access is checked and an out-of-bounds one raises ``IndexError``.
+The bounds-checked machine code is cached apart from the normal cache
+(``.numba-boundscheck/``, gitignored): compiled once per checkout (~100 s), then reused.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+KERNEL_TESTS = ["tests/lib/test_layers_conv.py", "tests/lib/test_conv_kernels_speedpaths.py",
+                "tests/lib/test_kernels_logistic.py"]
+
+
+def test_kernel_tests_pass_with_bounds_checking():
+    env = dict(os.environ, NUMBA_BOUNDSCHECK="1",
+               NUMBA_CACHE_DIR=str(REPO / ".numba-boundscheck"))
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider",
+                          *KERNEL_TESTS], cwd=REPO, env=env, capture_output=True, text=True,
+                         timeout=1200)
+    assert run.returncode == 0, (
+        "a kernel test fails with NUMBA_BOUNDSCHECK=1 (an out-of-bounds access raises "
+        f"IndexError there):\n{run.stdout[-4000:]}\n{run.stderr[-2000:]}")
