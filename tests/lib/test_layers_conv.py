@@ -1,9 +1,10 @@
 """deepgrad.layers (convolution, pooling, im2col/col2im) against independent references.
 
-References written here, each a different method from the lib's (im2col in Numba +
-BLAS): naive loops, numpy ``sliding_window_view`` + ``einsum``, and PyTorch when it is
-importable (never a course dependency). Every agreement test also runs the kernels as
-plain Python through ``.py_func`` (what ``NUMBA_DISABLE_JIT=1`` runs), on small shapes.
+References (tests/support/reference.py), each a different method from the lib's (im2col
+in Numba + BLAS): naive loops, numpy ``sliding_window_view`` + matmul or ``einsum``, and
+PyTorch when it is importable (never a course dependency). Every agreement test also runs
+the kernels as plain Python through ``.py_func`` (what ``NUMBA_DISABLE_JIT=1`` runs), on
+small shapes.
 """
 
 from __future__ import annotations
@@ -16,12 +17,16 @@ from unittest import mock
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from deepgrad import layers
 from deepgrad.kernels import conv as kconv
 from deepgrad.kernels import pool as kpool
+from tests.support.reference import (naive_conv_backward, naive_conv_forward,
+                                     naive_pool_backward, naive_pool_forward,
+                                     numpy_conv_forward, numpy_im2col, windows)
+from tests.support.strategies import conv_problems, pool_problems
 
 try:  # an optional third opinion
     import torch
@@ -58,63 +63,6 @@ TOL = {np.float64: dict(rtol=1e-10, atol=1e-10), np.float32: dict(rtol=2e-4, ato
 
 
 # ----------------------------------------------------------------------------- references
-def naive_conv_forward(x, w, b, s, p):
-    m, h, wd, c = x.shape
-    K, f = w.shape[0], w.shape[1]
-    xp = np.pad(x.astype(np.float64), ((0, 0), (p, p), (p, p), (0, 0)))
-    ho, wo = (h + 2 * p - f) // s + 1, (wd + 2 * p - f) // s + 1
-    out = np.zeros((m, ho, wo, K))
-    for n in range(m):
-        for r in range(ho):
-            for q in range(wo):
-                for k in range(K):
-                    out[n, r, q, k] = np.sum(xp[n, r * s:r * s + f, q * s:q * s + f, :]
-                                             * w[k]) + b[k]
-    return out
-
-
-def naive_conv_backward(dout, x, w, s, p):
-    m, h, wd, c = x.shape
-    K, f = w.shape[0], w.shape[1]
-    xp = np.pad(x.astype(np.float64), ((0, 0), (p, p), (p, p), (0, 0)))
-    dxp = np.zeros_like(xp)
-    dw = np.zeros(w.shape)
-    _, ho, wo, _ = dout.shape
-    for n in range(m):
-        for r in range(ho):
-            for q in range(wo):
-                for k in range(K):
-                    g = float(dout[n, r, q, k])
-                    dxp[n, r * s:r * s + f, q * s:q * s + f, :] += g * w[k]
-                    dw[k] += g * xp[n, r * s:r * s + f, q * s:q * s + f, :]
-    db = dout.astype(np.float64).sum(axis=(0, 1, 2))
-    return dxp[:, p:p + h, p:p + wd, :], dw, db
-
-
-def windows(x, f, s, p):
-    """(m, ho, wo, c, f, f) views of the padded input (numpy's sliding windows)."""
-    xp = np.pad(x.astype(np.float64), ((0, 0), (p, p), (p, p), (0, 0)))
-    v = np.lib.stride_tricks.sliding_window_view(xp, (f, f), axis=(1, 2))
-    return v[:, ::s, ::s]
-
-
-def numpy_im2col(x, f, s, p):
-    """Windows reordered to (i, j, channel) columns and flattened: plain numpy."""
-    v = windows(x, f, s, p)  # (m, ho, wo, c, f, f)
-    m, ho, wo, c = v.shape[:4]
-    return v.transpose(0, 1, 2, 4, 5, 3).reshape(m * ho * wo, f * f * c)
-
-
-def numpy_conv_forward(x, w, b, s, p):
-    """Second independent method: numpy im2col + matmul."""
-    cols = numpy_im2col(x, w.shape[1], s, p)
-    m = x.shape[0]
-    out = cols @ w.reshape(w.shape[0], -1).T.astype(np.float64) + b
-    ho = (x.shape[1] + 2 * p - w.shape[1]) // s + 1
-    wo = (x.shape[2] + 2 * p - w.shape[1]) // s + 1
-    return out.reshape(m, ho, wo, -1)
-
-
 def torch_conv(x, w, b, s, p, dout):
     """PyTorch's conv2d (NCHW) and its autograd, converted to our layout (float64)."""
     xt = torch.tensor(x.transpose(0, 3, 1, 2), dtype=torch.float64, requires_grad=True)
@@ -127,83 +75,8 @@ def torch_conv(x, w, b, s, p, dout):
             bt.grad.numpy())
 
 
-def naive_pool(x, size, s, kind):
-    m, h, wd, c = x.shape
-    ho, wo = (h - size) // s + 1, (wd - size) // s + 1
-    out = np.zeros((m, ho, wo, c))
-    dx_of = {}
-    for n in range(m):
-        for r in range(ho):
-            for q in range(wo):
-                for ch in range(c):
-                    win = x[n, r * s:r * s + size, q * s:q * s + size, ch]
-                    out[n, r, q, ch] = win.max() if kind == "max" else win.mean()
-                    if kind == "max":
-                        i, j = np.unravel_index(np.argmax(win), win.shape)  # first max
-                        dx_of[n, r, q, ch] = (r * s + i, q * s + j)
-    return out, dx_of
-
-
-def naive_pool_backward(dout, x_shape, size, s, kind, dx_of):
-    dx = np.zeros(x_shape)
-    m, ho, wo, c = dout.shape
-    for n in range(m):
-        for r in range(ho):
-            for q in range(wo):
-                for ch in range(c):
-                    if kind == "max":
-                        y, xx = dx_of[n, r, q, ch]
-                        dx[n, y, xx, ch] += dout[n, r, q, ch]
-                    else:
-                        dx[n, r * s:r * s + size, q * s:q * s + size, ch] += \
-                            dout[n, r, q, ch] / size ** 2
-    return dx
-
-
-# ----------------------------------------------------------------------------- strategies
-@st.composite
-def conv_problems(draw):
-    s = draw(st.integers(1, 3))
-    p = draw(st.integers(0, 2))
-    f = draw(st.integers(1, 5))
-    ho = draw(st.integers(1, 4))
-    wo = draw(st.integers(1, 4))
-    h = (ho - 1) * s + f - 2 * p
-    wd = (wo - 1) * s + f - 2 * p
-    assume(h >= 1 and wd >= 1)
-    m = draw(st.integers(1, 3))
-    c = draw(st.integers(1, 4))
-    K = draw(st.integers(1, 4))
-    dtype = draw(st.sampled_from([np.float32, np.float64]))
-    seed = draw(st.integers(0, 2 ** 16))
-    rng = np.random.default_rng(seed)
-    x = rng.standard_normal((m, h, wd, c)).astype(dtype)
-    w = rng.standard_normal((K, f, f, c)).astype(dtype)
-    b = rng.standard_normal(K).astype(dtype)
-    dout = rng.standard_normal((m, ho, wo, K)).astype(dtype)
-    return x, w, b, s, p, dout
-
-
-@st.composite
-def pool_problems(draw):
-    size = draw(st.integers(1, 4))
-    s = draw(st.integers(1, 3))
-    ho = draw(st.integers(1, 4))
-    wo = draw(st.integers(1, 4))
-    m = draw(st.integers(1, 3))
-    c = draw(st.integers(1, 4))
-    dtype = draw(st.sampled_from([np.float32, np.float64]))
-    rng = np.random.default_rng(draw(st.integers(0, 2 ** 16)))
-    shape = (m, (ho - 1) * s + size, (wo - 1) * s + size, c)
-    # Small integers: plenty of ties, so "the first argmax" is really tested.
-    x = rng.integers(-2, 3, shape).astype(dtype)
-    dout = rng.standard_normal((m, ho, wo, c)).astype(dtype)
-    return x, size, s, dout
-
-
 # ----------------------------------------------------------------------------- conv
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                 HealthCheck.filter_too_much])
+@settings(max_examples=60)
 @given(problem=conv_problems(), plain=st.booleans())
 def test_property_conv_matches_naive_numpy_and_torch(problem, plain):
     x, w, b, s, p, dout = problem
@@ -227,8 +100,7 @@ def test_property_conv_matches_naive_numpy_and_torch(problem, plain):
             np.testing.assert_allclose(got, want, **tol)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                 HealthCheck.filter_too_much])
+@settings(max_examples=40)
 @given(problem=conv_problems(), plain=st.booleans())
 def test_property_im2col_matches_numpy_and_col2im_is_its_adjoint(problem, plain):
     x, w, _, s, p, _ = problem
@@ -309,7 +181,7 @@ def test_inputs_are_not_modified():
 
 
 # ----------------------------------------------------------------------------- pooling
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60)
 @given(problem=pool_problems(), kind=st.sampled_from(["max", "avg"]), plain=st.booleans())
 def test_property_pooling_matches_naive(problem, kind, plain):
     x, size, s, dout = problem
@@ -319,11 +191,9 @@ def test_property_pooling_matches_naive(problem, kind, plain):
         out, cache = fwd(x, size=size, stride=s)
         dx = bwd(dout, cache)
     assert out.dtype == dx.dtype == x.dtype and dx.shape == x.shape
-    expected, dx_of = naive_pool(x, size, s, kind)
     tol = TOL[x.dtype.type]
-    np.testing.assert_allclose(out, expected, **tol)
-    np.testing.assert_allclose(dx, naive_pool_backward(dout, x.shape, size, s, kind,
-                                                       dx_of), **tol)
+    np.testing.assert_allclose(out, naive_pool_forward(x, size, s, kind), **tol)
+    np.testing.assert_allclose(dx, naive_pool_backward(dout, x, size, s, kind), **tol)
     if torch is not None:
         xt = torch.tensor(x.transpose(0, 3, 1, 2), dtype=torch.float64)
         op = torch.nn.functional.max_pool2d if kind == "max" else \
