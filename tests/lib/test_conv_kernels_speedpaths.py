@@ -20,11 +20,13 @@ from unittest import mock
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from deepgrad import layers
 from deepgrad.kernels import conv as kconv
+from tests.support.reference import numpy_conv_backward, numpy_conv_forward
+from tests.support.strategies import conv_problems
 
 pytestmark = pytest.mark.filterwarnings("error")
 
@@ -43,45 +45,8 @@ def plain_python():
         yield
 
 
-def reference(x, w, b, s, p, dout):
-    """Forward and backward with numpy's sliding windows and einsum, in float64."""
-    m, h, wd, c = x.shape
-    K, f = w.shape[0], w.shape[1]
-    xp = np.pad(x.astype(np.float64), ((0, 0), (p, p), (p, p), (0, 0)))
-    v = np.lib.stride_tricks.sliding_window_view(xp, (f, f), axis=(1, 2))[:, ::s, ::s]
-    w64 = w.astype(np.float64)
-    out = np.einsum("nrqcij,kijc->nrqk", v, w64) + b
-    g = dout.astype(np.float64)
-    dw = np.einsum("nrqcij,nrqk->kijc", v, g)
-    dxp = np.zeros_like(xp)
-    ho, wo = dout.shape[1], dout.shape[2]
-    for i in range(f):
-        for j in range(f):
-            dxp[:, i:i + s * ho:s, j:j + s * wo:s, :] += np.einsum("nrqk,kc->nrqc", g,
-                                                                    w64[:, i, j, :])
-    return out, dxp[:, p:p + h, p:p + wd, :], dw, g.sum(axis=(0, 1, 2))
-
-
-@st.composite
-def lane_problems(draw):
-    s = draw(st.integers(1, 3))
-    p = draw(st.integers(0, 2))
-    f = draw(st.integers(1, 5))
-    ho = draw(st.integers(1, 11))
-    wo = draw(st.integers(1, 11))
-    h = (ho - 1) * s + f - 2 * p
-    wd = (wo - 1) * s + f - 2 * p
-    assume(h >= 1 and wd >= 1)
-    m = draw(st.integers(1, 3))
-    c = draw(st.integers(1, 4))
-    K = draw(st.sampled_from([16, 32]))
-    dtype = draw(st.sampled_from([np.float32, np.float64]))
-    rng = np.random.default_rng(draw(st.integers(0, 2 ** 16)))
-    x = rng.standard_normal((m, h, wd, c)).astype(dtype)
-    w = rng.standard_normal((K, f, f, c)).astype(dtype)
-    b = rng.standard_normal(K).astype(dtype)
-    dout = rng.standard_normal((m, ho, wo, K)).astype(dtype)
-    return x, w, b, s, p, dout
+# Up to 11 x 11 outputs: register tiles of 8 positions, a last tile that overlaps.
+lane_problems = conv_problems(max_out=11, filters=st.sampled_from([16, 32]))
 
 
 def check(x, w, b, s, p, dout):
@@ -90,21 +55,22 @@ def check(x, w, b, s, p, dout):
     dx, dw, db = layers.conv_backward(dout, cache)
     assert out.dtype == dx.dtype == dw.dtype == db.dtype == x.dtype
     assert dw.flags.c_contiguous and dx.flags.c_contiguous
-    for got, want in zip((out, dx, dw, db), reference(x, w, b, s, p, dout)):
+    x64, w64, b64, dout64 = (a.astype(np.float64) for a in (x, w, b, dout))
+    expected = (numpy_conv_forward(x64, w64, b64, s, p),
+                *numpy_conv_backward(dout64, x64, w64, s, p))
+    for got, want in zip((out, dx, dw, db), expected):
         assert got.shape == want.shape
         np.testing.assert_allclose(got, want, **tol)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                 HealthCheck.filter_too_much])
-@given(problem=lane_problems())
+@settings(max_examples=60)
+@given(problem=lane_problems)
 def test_property_lane_kernels_match_numpy(problem):
     check(*problem)
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                 HealthCheck.filter_too_much])
-@given(problem=lane_problems())
+@settings(max_examples=12)
+@given(problem=lane_problems)
 def test_property_lane_kernels_as_plain_python(problem):
     x, w, b, s, p, dout = problem
     assume(x.shape[0] * dout.shape[1] * dout.shape[2] <= 60)  # plain Python is slow
