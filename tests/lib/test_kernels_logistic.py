@@ -12,12 +12,14 @@ from unittest import mock
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from deepgrad.kernels import logistic
 from deepgrad.kernels.logistic import (grid_probabilities, point_probabilities, precompile,
                                        train_on_points)
+from tests.support.reference import logistic_gradient_descent, logistic_probabilities
+from tests.support.strategies import seeds
 
 # A warning would reach stderr in a student's notebook: make every one an error here.
 pytestmark = pytest.mark.filterwarnings("error")
@@ -48,45 +50,7 @@ def compiled():
 MODES = {"compiled": compiled, "py_func": plain_python}
 
 
-# ----------------------------------------------------------------------------- reference
-def reference_features(points: np.ndarray, mode: str) -> np.ndarray:
-    x1, x2 = points
-    rows = [x1, x2] if mode == "linear" else [x1, x2, x1 ** 2, x2 ** 2, x1 * x2]
-    return np.vstack(rows)
-
-
-def reference_train(points, labels, mode, learning_rate, num_iterations, beta=0.0):
-    """Vectorized numpy gradient descent with heavy-ball momentum, written separately."""
-    F = reference_features(points, mode)
-    mean = F.mean(axis=1, keepdims=True)
-    scale = F.std(axis=1, keepdims=True)
-    scale[scale == 0] = 1.0
-    F = (F - mean) / scale
-    m = F.shape[1]
-    w = np.zeros((F.shape[0], 1))
-    b = 0.0
-    vw, vb = np.zeros_like(w), 0.0
-    costs = []
-    for it in range(num_iterations + 1):
-        z = w.T @ F + b
-        costs.append(float(np.mean(np.logaddexp(0.0, z) - labels * z)))
-        if it == num_iterations:
-            break
-        a = 0.5 * (1.0 + np.tanh(0.5 * z))  # sigmoid, a different formula on purpose
-        dz = a - labels
-        vw = beta * vw + F @ dz.T / m
-        vb = beta * vb + float(np.mean(dz))
-        w = w - learning_rate * vw
-        b = b - learning_rate * vb
-    return w, b, np.array(costs), mean[:, 0], scale[:, 0]
-
-
-def reference_probabilities(w, b, mean, scale, points, mode):
-    F = (reference_features(points, mode) - mean[:, None]) / scale[:, None]
-    z = w.T @ F + b
-    return 0.5 * (1.0 + np.tanh(0.5 * z))
-
-
+# ----------------------------------------------------------------------------- data
 def blobs(m=60, seed=0):
     rng = np.random.default_rng(seed)
     labels = (rng.random((1, m)) < 0.5).astype(float)
@@ -102,7 +66,8 @@ def test_training_matches_numpy_reference(run, mode, beta):
     points, labels = blobs()
     with run():
         model = train_on_points(points, labels, mode, 0.5, 40, beta=beta)
-    w, b, costs, mean, scale = reference_train(points, labels, mode, 0.5, 40, beta)
+    w, b, costs, mean, scale = logistic_gradient_descent(points, labels, mode, 0.5, 40,
+                                                         beta)
     np.testing.assert_allclose(model.costs, costs, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(model.w, w, rtol=1e-9, atol=1e-12)
     assert model.b == pytest.approx(b, rel=1e-9, abs=1e-12)
@@ -139,13 +104,13 @@ def test_grid_and_point_probabilities_match_reference(run):
             at_points = point_probabilities(model, points)
         assert grid.shape == (5, 7)  # rows follow x2, columns x1
         g1, g2 = np.meshgrid(x1, x2)
-        expected = reference_probabilities(model.w, model.b, model.feature_mean,
-                                           model.feature_scale,
-                                           np.vstack([g1.ravel(), g2.ravel()]), mode)
+        expected = logistic_probabilities(model.w, model.b, model.feature_mean,
+                                          model.feature_scale,
+                                          np.vstack([g1.ravel(), g2.ravel()]), mode)
         np.testing.assert_allclose(grid, expected.reshape(5, 7), rtol=1e-9, atol=1e-15)
         np.testing.assert_allclose(
-            at_points, reference_probabilities(model.w, model.b, model.feature_mean,
-                                               model.feature_scale, points, mode),
+            at_points, logistic_probabilities(model.w, model.b, model.feature_mean,
+                                              model.feature_scale, points, mode),
             rtol=1e-9, atol=1e-15)
 
 
@@ -155,8 +120,7 @@ points_and_labels = st.integers(1, 25).flatmap(lambda m: st.tuples(
     st.lists(st.sampled_from([0.0, 1.0]), min_size=m, max_size=m)))
 
 
-@settings(max_examples=40, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40)
 @given(data=points_and_labels, mode=st.sampled_from(["linear", "quadratic"]),
        log_rate=st.floats(-4, 2), iterations=st.integers(0, 25),
        beta=st.sampled_from([0.0, 0.5, 0.9]), plain=st.booleans())
@@ -167,7 +131,8 @@ def test_property_kernel_equals_reference(data, mode, log_rate, iterations, beta
     rate = 10.0 ** log_rate
     with (plain_python() if plain else compiled()):
         model = train_on_points(points, labels, mode, rate, iterations, beta=beta)
-    w, b, costs, _, _ = reference_train(points, labels, mode, rate, iterations, beta)
+    w, b, costs, _, _ = logistic_gradient_descent(points, labels, mode, rate, iterations,
+                                                  beta)
     # The logistic gradient is bounded, so nothing may ever become non-finite here.
     assert np.isfinite(model.costs).all() and model.iterations_done == iterations
     assert (model.costs >= 0).all()
@@ -175,8 +140,8 @@ def test_property_kernel_equals_reference(data, mode, log_rate, iterations, beta
     np.testing.assert_allclose(model.w, w, rtol=1e-7, atol=1e-7 * (1 + np.abs(w).max()))
 
 
-@settings(max_examples=25, deadline=None)
-@given(log_rate=st.floats(-4, 3), beta=st.floats(0.0, 0.99), seed=st.integers(0, 10))
+@settings(max_examples=25)
+@given(log_rate=st.floats(-4, 3), beta=st.floats(0.0, 0.99), seed=seeds)
 def test_property_any_allowed_rate_stays_finite_and_silent(log_rate, beta, seed):
     points, labels = blobs(m=30, seed=seed)
     model = train_on_points(points, labels, "quadratic", 10.0 ** log_rate, 300, beta=beta)
