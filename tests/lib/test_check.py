@@ -13,12 +13,13 @@ import warnings
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from deepgrad import check
 from deepgrad.check import CheckFailure, Mistake
+from tests.support.strategies import array_shapes
 
 
 @contextlib.contextmanager
@@ -460,11 +461,11 @@ def test_custom_judge_is_used():
 
 
 # ----------------------------------------------------------------------------- properties
-shapes = hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=5)
+shapes = array_shapes()
 floats = st.floats(-1e6, 1e6, allow_nan=False, width=64)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60)
 @given(hnp.arrays(np.float64, shapes, elements=floats))
 def test_any_array_matches_itself(expected):
     with silent():
@@ -473,7 +474,7 @@ def test_any_array_matches_itself(expected):
             check.returns(lambda: float(expected), expected=float(expected), name="f")
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(hnp.arrays(np.float64, shapes.filter(lambda s: int(np.prod(s)) > 0), elements=floats),
        st.data())
 def test_any_perturbed_array_fails_and_says_where(expected, data):
@@ -488,7 +489,7 @@ def test_any_perturbed_array_fails_and_says_where(expected, data):
         assert f"at index {index}" in msg
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(shapes, shapes)
 def test_any_wrong_shape_fails(s_expected, s_got):
     if s_expected == s_got:
@@ -507,7 +508,7 @@ weird = st.recursive(
     max_leaves=6)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150)
 @given(weird, st.sampled_from([1.0, np.ones((2, 1)), (1.0, np.zeros(2)),
                                {"W": np.ones((1, 2))}]))
 def test_arbitrary_outputs_pass_or_fail_cleanly(got, expected):

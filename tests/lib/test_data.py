@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from deepgrad import data
+from tests.support.strategies import seeds
 
 
 def columns(A: np.ndarray) -> set[bytes]:
@@ -26,9 +27,9 @@ def check_split_shapes(split: data.Split, n_x: int, m: int, k: int = 1) -> None:
 
 
 # ----------------------------------------------------------------------------- split
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=80)
 @given(n_x=st.integers(1, 4), k=st.integers(1, 3), m=st.integers(2, 60),
-       test_fraction=st.floats(0.01, 0.99), seed=st.integers(0, 2**32))
+       test_fraction=st.floats(0.01, 0.99), seed=seeds)
 def test_train_test_split_partitions_and_keeps_pairs(n_x, k, m, test_fraction, seed):
     # Every column of X holds its own example index, and so does Y: pairs stay together.
     X = np.tile(np.arange(m, dtype=float), (n_x, 1)) + np.arange(n_x)[:, None] * 1000
@@ -198,8 +199,8 @@ def test_load_mnist_bad_argument():
 
 # ----------------------------------------------------------------------------- 2-D toys
 @pytest.mark.parametrize("make", [data.make_circles_2d, data.make_blobs_2d])
-@settings(max_examples=15, deadline=None)
-@given(m=st.integers(8, 300), seed=st.integers(0, 1000))
+@settings(max_examples=15)
+@given(m=st.integers(8, 300), seed=seeds)
 def test_toy_sets(make, m, seed):
     split = make(m=m, seed=seed)
     check_split_shapes(split, 2, m)
