@@ -15,11 +15,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[2]
 KERNEL_TESTS = ["tests/lib/test_layers_conv.py", "tests/lib/test_conv_kernels_speedpaths.py",
                 "tests/lib/test_kernels_logistic.py"]
 
 
+@pytest.mark.slow  # a child pytest run, and ~100 s of compiling in a fresh checkout
 def test_kernel_tests_pass_with_bounds_checking():
     env = dict(os.environ, NUMBA_BOUNDSCHECK="1",
                NUMBA_CACHE_DIR=str(REPO / ".numba-boundscheck"))
