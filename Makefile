@@ -1,4 +1,4 @@
-# deepgrad — `make lab`, `make test`, `make grade`, `make bench`.
+# deepgrad — `make lab`, `make test`, `make grade`, `make check`, `make bench`, `make docs`.
 # Every target sets up what it needs in .venv first (python3 and make are all it assumes).
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -9,20 +9,22 @@ JUPYTER := $(VENV)/bin/jupyter
 # Numba's cache sits next to the kernels (lib/deepgrad/kernels/__pycache__).
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help setup setup-dev precompile browser-deps lab test grade bench release clean
+.PHONY: help setup setup-dev precompile browser-deps lab test check grade bench release docs clean
 
 help:
 	@echo "make lab    set up, precompile the kernels, open JupyterLab on the course"
 	@echo "make test   set up and run the whole test suite"
+	@echo "make check  the fast subset of the tests, for development (under 3 minutes)"
 	@echo "make grade  the instructor's cycle on the demo submissions, with a score table"
 	@echo "make bench  benchmarks (ratios against baselines in one process)"
 	@echo "make release  regenerate release/ from source/ with nbgrader"
+	@echo "make docs   regenerate the generated tables in docs/ (mutants, notebooks)"
 
 $(VENV)/.installed: requirements.txt lib/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q -r requirements.txt
-	$(PIP) install -q --no-deps -e lib
+	$(PIP) install -q --no-deps -e "lib[instructor]"
 	touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
@@ -48,18 +50,24 @@ lab: precompile
 	$(JUPYTER) lab --notebook-dir=. $$( [ "$$(id -u)" = 0 ] && echo --allow-root ) $(LAB_ARGS)
 
 test: setup-dev precompile browser-deps
-	$(PY) -m pytest -q tests $(PYTEST_ARGS)
+	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+check: setup-dev precompile
+	DEEPGRAD_HYPOTHESIS_PROFILE=check $(PY) -m pytest -q -m "not slow" $(PYTEST_ARGS)
 
 grade: precompile
-	$(PY) tests/demo/grade_demo.py
+	$(PY) -m authoring demo
 
 # PyTorch is a baseline of the benchmarks, never a course dependency.
 bench: setup-dev precompile
 	$(PIP) install -q -r benchmarks/requirements.txt
-	$(PY) benchmarks/run.py
+	$(PY) -m benchmarks.run
 
 release: setup
-	$(PY) -m deepgrad.release
+	$(VENV)/bin/deepgrad release
+
+docs: precompile
+	$(PY) -m authoring docs
 
 clean:
-	rm -rf autograded/*/ submitted feedback gradebook.db .pytest_cache
+	rm -rf autograded/*/ submitted feedback autograde_results gradebook.db .pytest_cache

@@ -1,5 +1,7 @@
 """nbgrader configuration of the deepgrad course (read from the repository root only)."""
 
+from pathlib import Path
+
 c = get_config()  # noqa: F821 (provided by nbgrader)
 
 c.CourseDirectory.course_id = "deepgrad"
@@ -11,12 +13,12 @@ c.CourseDirectory.autograded_directory = "autograded"
 c.CourseDirectory.feedback_directory = "feedback"
 c.CourseDirectory.db_url = "sqlite:///gradebook.db"
 
-# Every assignment the course has, so `nbgrader` knows them without the formgrader.
+# Every assignment the course has, so `nbgrader` knows them without the formgrader: each
+# folder of source/ that holds a notebook (the rule of deepgrad_instructor.course.assignments).
+_source = Path(__file__).resolve().parent / "source"  # noqa: F821 (__file__: set by traitlets)
 c.CourseDirectory.db_assignments = [
-    {"name": "01_logistic_regression"},
-    {"name": "02_neural_networks"},
-    {"name": "03_cnn"},
-]
+    {"name": p.name} for p in sorted(_source.iterdir())
+    if p.is_dir() and not p.name.startswith(".") and any(p.glob("*.ipynb"))]
 
 # The release carries no outputs and no solutions.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
@@ -34,7 +36,7 @@ c.Execute.interrupt_on_timeout = True
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
 from nbgrader.preprocessors import ClearHiddenTests, GetGrades  # noqa: E402
 
-from deepgrad.nbgrader_plugins import ScrubHiddenTestTracebacks  # noqa: E402
+from deepgrad_instructor.plugins import ScrubHiddenTestTracebacks  # noqa: E402
 
 c.GenerateFeedback.preprocessors = [
     GetGrades,

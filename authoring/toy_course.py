@@ -1,5 +1,7 @@
-"""A tiny throwaway course (one assignment, two graded functions, one manual answer) for
-fast tests of deepgrad.grading itself -- built in a temp dir, never committed to source/."""
+"""A tiny throwaway course (one assignment, two graded functions, one manual answer), built
+in a temp dir and never committed to source/: fast tests of the grading tools, and the
+course the broken demo submissions are handed in to by ``make test`` (they exercise the
+pipeline, not an assignment; its 5 s cell timeout makes the infinite loop cheap)."""
 
 from __future__ import annotations
 
@@ -9,9 +11,9 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from deepgrad.grading import Mutant
+from .mutants import Mutant
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 ASSIGNMENT = "00_toy"
 
 
@@ -66,11 +68,12 @@ MUTANTS = [
 ]
 
 
-def make_toy_course(root: Path) -> Path:
-    """A course dir at ``root``: the repo's nbgrader_config.py plus the toy assignment."""
+def make_toy_course(root: Path, *, timeout: int = 5) -> Path:
+    """A course dir at ``root``: the repo's nbgrader_config.py (which finds the toy
+    assignment in source/ by itself) with a per-cell timeout of ``timeout`` seconds."""
     root.mkdir(parents=True, exist_ok=True)
     text = (REPO / "nbgrader_config.py").read_text()
-    text += f'\nc.CourseDirectory.db_assignments = [{{"name": "{ASSIGNMENT}"}}]\n'
+    text += f"\nc.Execute.timeout = {int(timeout)}\n"
     (root / "nbgrader_config.py").write_text(text)
     src = root / "source" / ASSIGNMENT
     src.mkdir(parents=True, exist_ok=True)

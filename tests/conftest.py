@@ -2,7 +2,6 @@
 not rewrite (several people add to it). Shared strategies and reference implementations
 are in tests/support."""
 
-import sys
 from pathlib import Path
 
 import pytest
@@ -24,9 +23,7 @@ settings.load_profile("deepgrad")
 LAYERS = {"lib": "runtime", "pipeline": "instructor", "mutants": "authoring",
           "notebooks": "notebooks", "browser": "browser"}
 SLOW_LAYERS = {"notebooks", "browser"}
-# Layers whose tests use the session fixture ``demo`` below (the whole grading cycle).
-# tests/lib has fixtures of the same name (the widget demos), hence the restriction.
-DEMO_LAYERS = {"instructor", "authoring"}
+# Tests that use the session fixture ``demo_class`` below (the whole grading cycle) are slow.
 
 
 def pytest_collection_modifyitems(items):
@@ -39,18 +36,17 @@ def pytest_collection_modifyitems(items):
         if layer is None:
             continue
         item.add_marker(layer)
-        if layer in SLOW_LAYERS or (layer in DEMO_LAYERS and "demo" in item.fixturenames):
+        if layer in SLOW_LAYERS or "demo_class" in item.fixturenames:
             item.add_marker("slow")
 
 
-# ---- grading pipeline (tests/pipeline, tests/mutants) -------------------------------
+# ---- grading pipeline (tests/pipeline, tests/mutants, tests/notebooks) --------------
 @pytest.fixture(scope="session")
-def demo(tmp_path_factory):
-    """The instructor's cycle on the demo class, run ONCE for the whole session: for every
-    assignment, {assignment: grade_demo.DemoAssignment} (scratch course in a temp dir,
-    validation and the mutant harness on a second process). The broken submissions are
-    handed in for the first assignment only (``make grade`` hands them in for every one)."""
-    sys.path.insert(0, str(REPO / "tests" / "demo"))
-    import grade_demo
-    return grade_demo.run_all(tmp_path_factory.mktemp("demo"), broken="first",
-                              progress=lambda msg: None)
+def demo_class(tmp_path_factory):
+    """The instructor's cycle on the demo class, run ONCE for the whole session
+    (:func:`authoring.demo.run_all`: a scratch course in a temp dir, one nbgrader cycle per
+    assignment, the mutant harness -- each notebook's one solution run -- on a second
+    process). The broken submissions go to the toy course, whose 5 s cell timeout keeps
+    the infinite loop cheap (``make grade`` hands them in to every assignment)."""
+    from authoring.demo import run_all
+    return run_all(tmp_path_factory.mktemp("demo"), broken="toy", progress=lambda msg: None)

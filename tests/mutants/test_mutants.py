@@ -1,75 +1,62 @@
 """Every plausible mistake must cost points, and every answer cell must be probed.
 
-The harness run is shared with tests/pipeline (the session fixture ``demo`` runs it once,
-on its own process, beside the grading cycle).
+The harness run is shared with tests/pipeline (the session fixture ``demo_class`` runs it
+once, on its own process, beside the grading cycle).
 """
 
 from pathlib import Path
 
 import pytest
 
-from deepgrad import grading
+from authoring.docs import MUTANTS_DOC, mutants_markdown
+from authoring.mutants import MutantError, apply_mutants, load_assignment
+from authoring.submissions import solution_notebook
+from deepgrad_instructor.cells import grade_id, is_answer
+from deepgrad_instructor.course import assignments, notebook_names, read_nb
 
 REPO = Path(__file__).resolve().parents[2]
-DOC = REPO / "docs" / "mutants.md"
-WITH_MUTANTS = [a for a in grading.assignments(REPO)
-                if (REPO / "tests" / "mutants" / f"{a}.py").exists()]
+ASSIGNMENTS = assignments(REPO)
 MIN_MUTANTS = 3
 
 
-def _mutants(a):
-    return grading.load_mutants(REPO / "tests" / "mutants" / f"{a}.py")
-
-
 def _answer_cells(a):
-    """grade_id of every code answer cell (the cells a student's code goes in)."""
-    ids = {}
-    for nb in grading.notebook_names(REPO, a):
-        src = grading.read_nb(REPO / "source" / a / nb)
-        for c in src.cells:
-            if grading.is_answer(c) and c.cell_type == "code":
-                ids[grading.grade_id(c)] = nb
-    return ids
+    """grade_id of every code answer cell (the cells a student's code goes in) -> notebook."""
+    return {grade_id(c): nb for nb in notebook_names(REPO, a)
+            for c in read_nb(REPO / "source" / a / nb).cells
+            if is_answer(c) and c.cell_type == "code"}
 
 
-def test_every_assignment_has_mutants():
-    missing = [a for a in grading.assignments(REPO) if a not in WITH_MUTANTS]
-    assert not missing, f"no tests/mutants/<assignment>.py for {missing}"
-
-
-@pytest.mark.parametrize("assignment", WITH_MUTANTS)
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_every_mutant_applies_exactly_once(assignment):
     cells = _answer_cells(assignment)
     problems = []
-    for m in _mutants(assignment):
+    for m in load_assignment(REPO, assignment)[0]:
         if m.cell not in cells:
             problems.append(f"{m.name}: no code answer cell {m.cell!r}")
             continue
-        sol = grading.solution_notebook(grading.read_nb(REPO / "source" / assignment
-                                                        / cells[m.cell]))
+        sol = solution_notebook(read_nb(REPO / "source" / assignment / cells[m.cell]))
         try:
-            grading.apply_mutants(sol, [m])
-        except grading.MutantError as exc:
+            apply_mutants(sol, [m])
+        except MutantError as exc:
             problems.append(str(exc))
     assert not problems, "\n".join(problems)
 
 
-@pytest.mark.parametrize("assignment", WITH_MUTANTS)
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_every_answer_cell_has_enough_mutants(assignment):
     counts = {g: 0 for g in _answer_cells(assignment)}
-    for m in _mutants(assignment):
+    for m in load_assignment(REPO, assignment)[0]:
         counts[m.cell] = counts.get(m.cell, 0) + 1
     few = {g: n for g, n in counts.items() if n < MIN_MUTANTS}
     assert not few, f"answer cells with fewer than {MIN_MUTANTS} mutants: {few}"
 
 
-def test_every_mutant_loses_points(demo):
+def test_every_mutant_loses_points(demo_class):
     problems = []
-    for a in WITH_MUTANTS:
-        checks = demo[a].checks
-        assert not checks["errors"], checks["errors"]
-        outcomes = {o.name: o for o in checks["mutants"]}
-        for m in _mutants(a):
+    for a, d in demo_class.assignments.items():
+        assert not d.errors, d.errors
+        outcomes = {o.name: o for o in d.mutant_outcomes}
+        for m in d.mutants:
             o = outcomes.get(m.name)
             if o is None:
                 problems.append(f"{a}: mutant {m.name} was not run")
@@ -79,8 +66,8 @@ def test_every_mutant_loses_points(demo):
     assert not problems, "\n".join(problems)
 
 
-def test_docs_mutants_md_is_up_to_date(demo):
-    tables = {a: demo[a].checks["mutants"] for a in WITH_MUTANTS}
-    want = grading.mutants_markdown(tables) + "\n"
-    assert DOC.exists() and DOC.read_text() == want, (
-        "docs/mutants.md is out of date: run `python tests/mutants/update_doc.py`")
+def test_docs_mutants_md_is_up_to_date(demo_class):
+    want = mutants_markdown({a: d.mutant_outcomes for a, d in demo_class.assignments.items()})
+    doc = REPO / MUTANTS_DOC
+    assert doc.exists() and doc.read_text() == want, (
+        f"{MUTANTS_DOC} is out of date: run `make docs` (python -m authoring docs)")

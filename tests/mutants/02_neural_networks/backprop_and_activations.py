@@ -6,7 +6,7 @@ backward function of a forward/backward pair, or the function's name).
 tests/mutants/02_neural_networks.py gathers this list with the other notebook's.
 """
 
-from deepgrad.grading import Mutant
+from authoring.mutants import Mutant
 
 NUMGRAD_LOOP = """\
         old = x[i]

@@ -4,7 +4,7 @@ Each mutant replaces text (``old``, exactly once) in one solution cell; every on
 at least one graded test cell fail (tests/mutants/test_mutants.py, docs/mutants.md).
 """
 
-from deepgrad.grading import Mutant
+from authoring.mutants import Mutant
 
 HE = 'parameters[f"W{l}"] = rng.standard_normal((n, n_prev)) * np.sqrt(2.0 / n_prev)'
 COUNT = "return [int(layer_dims[l] * (layer_dims[l - 1] + 1)) for l in range(1, len(layer_dims))]"

@@ -4,7 +4,7 @@ Each mutant replaces text (``old``, exactly once) in one solution cell; every on
 at least one graded test cell fail (tests/mutants/test_mutants.py, docs/mutants.md).
 """
 
-from deepgrad.grading import Mutant
+from authoring.mutants import Mutant
 
 CALL_LAYERS_FWD = "out, _ = layers.conv_forward(np.ascontiguousarray(x), np.ascontiguousarray(w), np.ascontiguousarray(b), stride=stride, pad=pad)"
 
@@ -194,3 +194,11 @@ MUTANTS = [
     Mutant("top_k_error", "topk_wrong_axis", "sorted along the examples",
            "top = np.argsort(-scores, axis=0)[:k]", "top = np.argsort(-scores, axis=1)[:, :k].T[:k]"),
 ]
+
+# The wrong students of the demo class (authoring.demo).
+WRONG_STUDENTS = {
+    # two naive layers wrong; the training cell below them does not use them
+    "wrong_conv_layers": ["fwd_pad_one_side", "poolb_every_cell"],
+    # gradient ascent: the CNN trains away from the labels (its accuracy check fails)
+    "wrong_momentum": ["mom_plus"],
+}

@@ -1,12 +1,11 @@
 """Plausible student mistakes in assignment 1; each one must lose points.
 
 Each mutant replaces text (``old``, exactly once) in one solution cell of
-source/01_logistic_regression/logistic_regression.ipynb. tests/mutants/test_mutants.py
-injects every one into the solution and checks that at least one graded test cell fails;
-docs/mutants.md lists which cells catch which mutant.
+source/01_logistic_regression/logistic_regression.ipynb; every one must make at least one
+graded test cell fail (tests/mutants/test_mutants.py, docs/mutants.md).
 """
 
-from deepgrad.grading import Mutant
+from authoring.mutants import Mutant
 
 SIGMOID = """\
     z = np.asarray(z, dtype=float)
@@ -157,3 +156,15 @@ MUTANTS = [
     Mutant("train_circles", "circles_too_few_steps", "a tiny rate and a few iterations",
            "learning_rate=1.0, num_iterations=2000", "learning_rate=1e-3, num_iterations=5"),
 ]
+
+# The wrong students of the demo class (authoring.demo): each hands in the solution with
+# these mutants. Prefer mutants that keep the notebook fast (a mutant that makes training
+# crawl costs the per-cell timeout).
+WRONG_STUDENTS = {
+    "wrong_sigmoid": ["sigmoid_naive_exp"],
+    # a wrong gradient sign also spoils every training cell below it
+    "wrong_cost_and_grads": ["cost_no_divide_by_m", "grads_sign"],
+    "wrong_features": ["quad_no_cross_term"],
+    # NameErrors in hidden test cells: their tracebacks must not quote the hidden code
+    "wrong_renamed_function": ["sigmoid_renamed"],
+}

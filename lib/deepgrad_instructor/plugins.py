@@ -1,4 +1,4 @@
-"""nbgrader preprocessors of the course (named in nbgrader_config.py).
+"""nbgrader preprocessors of the course (named in ``nbgrader_config.py``).
 
 :class:`ScrubHiddenTestTracebacks` runs in ``generate_feedback`` before nbgrader's
 ``ClearHiddenTests``. ``ClearHiddenTests`` removes the hidden tests from a cell's *source*,
@@ -14,11 +14,9 @@ from __future__ import annotations
 from nbconvert.preprocessors import Preprocessor
 from traitlets import Bool
 
-HIDDEN_BEGIN = "### BEGIN HIDDEN TESTS"
+from .cells import Markers
 
-
-def has_hidden_tests(cell) -> bool:
-    return cell.get("cell_type") == "code" and HIDDEN_BEGIN in cell.get("source", "")
+__all__ = ["ScrubHiddenTestTracebacks", "scrub_outputs"]
 
 
 def scrub_outputs(cell) -> None:
@@ -35,7 +33,11 @@ class ScrubHiddenTestTracebacks(Preprocessor):
     # nbconvert skips a registered preprocessor unless it is enabled
     enabled = Bool(True).tag(config=True)
 
+    def preprocess(self, nb, resources):
+        self._markers = Markers.from_config(self.config)
+        return super().preprocess(nb, resources)
+
     def preprocess_cell(self, cell, resources, index):
-        if has_hidden_tests(cell):
+        if self._markers.has_hidden_tests(cell):
             scrub_outputs(cell)
         return cell, resources

@@ -1,0 +1,307 @@
+"""The mutant harness: one kernel runs the solution once, then each mutant is tried and undone.
+
+Besides the mutants' table, the solution's run is the course's one run of each source
+notebook: it tells whether the solution passes every test (and writes nothing to stderr),
+how long the notebook takes, its longest cell and the kernel's peak memory.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import json
+import logging
+import time
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import nbformat
+
+from deepgrad_instructor.cells import determine_grade, grade_id, is_answer, is_test
+from deepgrad_instructor.course import grading_environment, read_nb
+
+from .mutants import Mutant, answer_cells, apply_mutants
+from .submissions import solution_notebook
+
+__all__ = ["HarnessError", "CellScore", "MutantOutcome", "SolutionRun", "MutantHarness",
+           "run_mutants", "defined_names"]
+
+_PROBE = ("import json as _dg_json, resource as _dg_res\n"
+          "print('DEEPGRAD_PROBE' + _dg_json.dumps(_dg_res.getrusage("
+          "_dg_res.RUSAGE_SELF).ru_maxrss / 1024))\ndel _dg_json, _dg_res")
+
+
+class HarnessError(RuntimeError):
+    """The mutant harness cannot trust its baseline (the solution itself fails a test)."""
+
+
+@dataclass
+class CellScore:
+    grade_id: str
+    points: float
+    score: float
+    error: str = ""
+
+    @property
+    def failed(self) -> bool:
+        return self.score < self.points
+
+
+@dataclass
+class MutantOutcome:
+    name: str                   # mutant name (or "+"-joined names for a combination)
+    cells: list[str]            # solution cells mutated
+    hint: str
+    scores: dict[str, CellScore]
+
+    @property
+    def failed(self) -> list[str]:
+        return [g for g, s in self.scores.items() if s.failed]
+
+    @property
+    def points_lost(self) -> float:
+        return sum(s.points - s.score for s in self.scores.values())
+
+
+@dataclass
+class SolutionRun:
+    """The solution notebook, top to bottom in a fresh kernel."""
+
+    notebook: str
+    seconds: float
+    peak_mb: float
+    longest_cell: str
+    longest_seconds: float
+    problems: list[str] = field(default_factory=list)  # cells with an error or stderr
+
+
+def _cell_error(cell) -> str:
+    for o in cell.get("outputs", []):
+        if o.get("output_type") == "error":
+            return f"{o.get('ename')}: {str(o.get('evalue', ''))[:200]}"
+        if o.get("output_type") == "stream" and o.get("name") == "stderr":
+            return "wrote to stderr: " + str(o.get("text", ""))[:200]
+    return ""
+
+
+def _first_line(cell) -> str:
+    return next((ln.strip() for ln in cell.source.splitlines() if ln.strip()), "")[:60]
+
+
+def defined_names(source: str) -> set[str]:
+    """Names a cell binds at top level (assignments, defs, classes, imports, loops);
+    names bound inside function bodies are local and left out."""
+    lines = [ln if not ln.lstrip().startswith(("%", "!")) else "" for ln in
+             source.split("\n")]
+    try:
+        tree = ast.parse("\n".join(lines))
+    except SyntaxError:
+        return set()
+    top: set[str] = set()
+
+    def visit(node):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            top.add(node.name)
+            return
+        if isinstance(node, (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp,
+                             ast.GeneratorExp)):
+            return
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            top.add(node.id)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            top.update((a.asname or a.name).split(".")[0] for a in node.names)
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    for node in tree.body:
+        visit(node)
+    return top
+
+
+class MutantHarness:
+    """One kernel, the solution run once, then each mutant tried and undone.
+
+    >>> with MutantHarness("source/01_x/x.ipynb") as h:   # doctest: +SKIP
+    ...     outcome = h.run([mutant])
+
+    A try executes the mutated solution cell, then every graded test cell (visible and
+    hidden) from that cell on, in notebook order; test cells above the mutated cell keep
+    their baseline score (nbgrader runs them before the mistake is defined). With
+    ``downstream=True`` every later answer cell runs again too (so a training cell that
+    calls the mutated function recomputes what its test checks): the exact prediction
+    of nbgrader's score for a wrong submission. A test cell fails on an error output or
+    any stderr output; its score is nbgrader's own ``determine_grade``. Cells time out
+    like in nbgrader (``timeout``; the course's config says 60 s).
+
+    Undoing is lazy: the next try first re-runs the original of every cell the previous
+    try changed, so every try sees the solution everywhere else.
+    """
+
+    def __init__(self, source_path, *, timeout: int = 30, kernel_name: str = "python3",
+                 rerun_all: bool = False):
+        self.source_path = Path(source_path).resolve()
+        self.nb = solution_notebook(read_nb(self.source_path))
+        self.timeout = timeout
+        self.kernel_name = kernel_name
+        self.rerun_all = rerun_all
+        self._stack: ExitStack | None = None
+        self.baseline: dict[str, CellScore] = {}
+        self.solution_run: SolutionRun | None = None
+        self.answers = answer_cells(self.nb)
+        self.tests = [i for i, c in enumerate(self.nb.cells) if is_test(c)]
+        self._dirty: set[int] = set()  # cells whose kernel state is not the solution's
+        self.seconds = 0.0
+
+    # -- kernel
+    def __enter__(self):
+        from nbclient import NotebookClient
+        grading_environment()
+        t0 = time.perf_counter()
+        # nbclient stores each executed cell back into the notebook it was given: give it
+        # its own copy so self.nb always holds the solution.
+        self.client = NotebookClient(
+            copy.deepcopy(self.nb), timeout=self.timeout, kernel_name=self.kernel_name,
+            allow_errors=True, interrupt_on_timeout=True,
+            extra_arguments=["--HistoryManager.hist_file=:memory:"],
+            resources={"metadata": {"path": str(self.source_path.parent)}})
+        self._stack = ExitStack()
+        self._stack.enter_context(self.client.setup_kernel())
+        try:
+            self._run_solution(t0)
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        self.seconds += time.perf_counter() - t0
+        return self
+
+    def _run_solution(self, t0: float) -> None:
+        executed, times = {}, {}
+        started = time.perf_counter()
+        for i, cell in enumerate(self.nb.cells):
+            if cell.cell_type == "code":
+                c0 = time.perf_counter()
+                executed[i] = self._exec(cell, i)
+                times[i] = time.perf_counter() - c0
+        seconds = time.perf_counter() - started
+        probe = self._exec(nbformat.v4.new_code_cell(_PROBE), len(self.nb.cells))
+        text = "".join(o.get("text", "") for o in probe.outputs)
+        peak = json.loads(text.split("DEEPGRAD_PROBE", 1)[1]) if "DEEPGRAD_PROBE" in text \
+            else float("nan")
+        longest = max(times, key=times.get)
+        self.solution_run = SolutionRun(
+            self.source_path.name, seconds, peak, _first_line(self.nb.cells[longest]),
+            times[longest],
+            [f"cell {i + 1} `{_first_line(c)}`: {_cell_error(c)}"
+             for i, c in executed.items() if _cell_error(c)])
+        self.baseline = {grade_id(executed[i]): self._score(executed[i]) for i in self.tests}
+        bad = {g: s for g, s in self.baseline.items() if s.failed}
+        if bad:
+            raise HarnessError(
+                f"{self.source_path.name}: the solution itself fails "
+                + "; ".join(f"{g} ({s.error or 'partial score'})" for g, s in bad.items()))
+
+    def __exit__(self, *exc):
+        if self._stack is not None:
+            self._stack.close()
+            self._stack = None
+
+    def _score(self, cell) -> CellScore:
+        score, max_score = determine_grade(cell, logging.getLogger("authoring.harness"))
+        return CellScore(grade_id(cell), float(max_score), float(score), _cell_error(cell))
+
+    def _exec(self, cell, index: int):
+        cell = copy.deepcopy(cell)
+        cell.outputs = []
+        self.client.execute_cell(cell, index)
+        return cell
+
+    def _forget(self, i: int) -> None:
+        """Delete from the kernel the names cell ``i`` defines, so that a mutated cell that
+        raises leaves them undefined (as in nbgrader's fresh run), not stale."""
+        names = defined_names(self.nb.cells[i].source)
+        if names:
+            code = f"for _dg_n in {sorted(names)!r}:\n    globals().pop(_dg_n, None)\n" \
+                   "del _dg_n"
+            self.client.execute_cell(nbformat.v4.new_code_cell(code), i)
+
+    # -- one try
+    def _undo(self) -> None:
+        for i in sorted(self._dirty):  # mutated cells first, then what ran after them
+            self._exec(self.nb.cells[i], i)
+        self._dirty = set()
+
+    def run(self, mutants: Sequence[Mutant], name: str | None = None, *,
+            downstream: bool = False) -> MutantOutcome:
+        """Apply ``mutants`` (one, or several for a combined wrong submission), score
+        every graded test cell, and leave the kernel to be undone before the next try.
+
+        ``downstream=False`` (the fast table): only the mutated cells run again, then the
+        test cells below the first of them; points lost are then a lower bound when a
+        test checks a value computed by a later cell. ``downstream=True`` (a prediction
+        of nbgrader's score): every later answer cell runs again too (``rerun_all``: every
+        later code cell), in notebook order, exactly as the autograder would.
+        Raises :class:`~authoring.mutants.MutantError` if a mutant cannot apply.
+        """
+        if self._stack is None:
+            raise RuntimeError("use MutantHarness as a context manager")
+        t0 = time.perf_counter()
+        mutated = apply_mutants(self.nb, mutants)
+        idx = sorted({self.answers[m.cell] for m in mutants})
+        self._undo()
+        scores = dict(self.baseline)
+        for i in range(idx[0], len(self.nb.cells)):
+            c = self.nb.cells[i]
+            if i in idx:
+                self._dirty.add(i)
+                self._forget(i)
+                self._exec(mutated.cells[i], i)
+            elif is_test(c):
+                scores[grade_id(c)] = self._score(self._exec(c, i))
+            elif downstream and c.cell_type == "code" and (self.rerun_all or is_answer(c)):
+                self._dirty.add(i)
+                self._forget(i)
+                self._exec(c, i)
+        self.seconds += time.perf_counter() - t0
+        return MutantOutcome(name or "+".join(m.name for m in mutants),
+                             [grade_id(self.nb.cells[i]) for i in idx],
+                             "; ".join(m.hint for m in mutants), scores)
+
+
+@dataclass
+class NotebookChecks:
+    """Everything the harness learnt about one source notebook."""
+
+    solution: SolutionRun | None
+    mutants: list[MutantOutcome]
+    combos: dict[str, MutantOutcome]
+    seconds: float
+    error: str = ""
+
+
+def run_mutants(source_path, mutants: Sequence[Mutant], *,
+                combos: Mapping[str, Sequence[Mutant]] = (), timeout: int = 30
+                ) -> NotebookChecks:
+    """The solution once, every mutant alone (fast table), then every named combination
+    (exact prediction, ``downstream=True``); one kernel for all of them.
+
+    Mutants for cells not in this notebook are skipped (an assignment may have several
+    notebooks). A harness that cannot trust its baseline is reported in ``error``.
+    """
+    from .mutants import MutantError
+    t0 = time.perf_counter()
+    h = MutantHarness(source_path, timeout=timeout)
+    try:
+        with h:
+            mine = [m for m in mutants if m.cell in h.answers]
+            # in notebook order: each undo is then only the cells between two mutated cells
+            mine.sort(key=lambda m: h.answers[m.cell])
+            outcomes = [h.run([m]) for m in mine]
+            combo_out = {k: h.run(v, name=k, downstream=True)
+                         for k, v in dict(combos or {}).items()
+                         if all(m.cell in h.answers for m in v)}
+    except (MutantError, HarnessError) as exc:
+        return NotebookChecks(h.solution_run, [], {}, time.perf_counter() - t0,
+                              f"{Path(source_path).name}: {exc}")
+    return NotebookChecks(h.solution_run, outcomes, combo_out, time.perf_counter() - t0)

@@ -1,0 +1,81 @@
+"""The ``deepgrad`` command: the instructor's tools, one subcommand each.
+
+    deepgrad precompile                 compile the Numba kernels once (cached on disk)
+    deepgrad release [--check]          regenerate release/ from source/ (or check it)
+    deepgrad report ASSIGNMENT [--csv]  scores with a status column (broken submissions)
+
+Every subcommand finds the course directory (``nbgrader_config.py`` beside ``source/``) at or
+above the current directory, or takes ``--course DIR``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+__all__ = ["main"]
+
+
+def _precompile(args) -> int:
+    from deepgrad import precompile
+    precompile.main()
+    return 0
+
+
+def _release(args) -> int:
+    from .course import find_course
+    from .release import regenerate, stale
+    course = find_course(args.course)
+    if args.check:
+        diffs = stale(course)
+        if diffs:
+            print("release/ is stale; run `make release` and commit. Differs:\n  "
+                  + "\n  ".join(diffs))
+            return 1
+        print("release/ is up to date")
+        return 0
+    regenerate(course, args.out)
+    return 0
+
+
+def _report(args) -> int:
+    from .course import find_course
+    from .report import format_report, report, write_report_csv
+    course = find_course(args.course)
+    rows = report(course, args.assignment)
+    print(format_report(rows, title=f"== {args.assignment} =="))
+    dest = args.csv or course / f"report_{args.assignment}.csv"
+    write_report_csv({args.assignment: rows}, dest)
+    print(f"CSV: {dest}")
+    broken = [r.student for r in rows if r.broken]
+    if broken:
+        print(f"{len(broken)} submission(s) need a look before the grades go out: "
+              + ", ".join(broken))
+    return 0
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="deepgrad", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    sub.add_parser("precompile", help="compile the Numba kernels once").set_defaults(
+        run=_precompile)
+    rel = sub.add_parser("release", help="regenerate release/ from source/")
+    rel.add_argument("--course", type=Path, default=None)
+    rel.add_argument("--out", type=Path, default=None, help="write the release there")
+    rel.add_argument("--check", action="store_true",
+                     help="exit 1 if release/ differs from a fresh generation")
+    rel.set_defaults(run=_release)
+    rp = sub.add_parser("report", help="score table with a status column, and a CSV")
+    rp.add_argument("assignment")
+    rp.add_argument("--course", type=Path, default=None)
+    rp.add_argument("--csv", type=Path, default=None,
+                    help="default: <course>/report_<assignment>.csv")
+    rp.set_defaults(run=_report)
+    args = ap.parse_args(argv)
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
