@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from deepgrad import validation
+
 __all__ = ["Split", "Split3", "train_test_split", "load_breast_cancer", "load_mnist_pair",
            "load_mnist", "load_mnist_split", "make_circles_2d", "make_blobs_2d"]
 
@@ -43,42 +45,13 @@ class Split:
                 f"Y_test {self.Y_test.shape})")
 
 
-def _is_int(x: object) -> bool:
-    return isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_))
+def _fraction(name: str, value: object) -> float:
+    """A share of the examples: a real number strictly between 0 and 1."""
+    return validation.number(name, value, low=0.0, high=1.0, inclusive="neither")
 
 
-def _is_real(x: object) -> bool:
-    return (isinstance(x, (int, float, np.integer, np.floating))
-            and not isinstance(x, (bool, np.bool_)))
-
-
-def _check_seed(seed: object) -> None:
-    if not _is_int(seed) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
-
-
-def _check_fraction(test_fraction: object) -> None:
-    if not _is_real(test_fraction) or not 0.0 < test_fraction < 1.0:
-        raise ValueError(f"test_fraction must be a number in (0, 1), got {test_fraction!r}")
-
-
-def _check_m(m: object, minimum: int = 2) -> None:
-    if not _is_int(m) or m < minimum:
-        raise ValueError(f"m must be an int >= {minimum} (the number of examples), "
-                         f"got {m!r}")
-
-
-def _check_nonnegative(name: str, x: object) -> None:
-    if not _is_real(x) or not 0.0 <= x < float("inf"):
-        raise ValueError(f"{name} must be a finite number >= 0, got {x!r}")
-
-
-def _check_xy(X: np.ndarray, Y: np.ndarray) -> None:
-    if not isinstance(X, np.ndarray) or X.ndim != 2:
-        raise ValueError(f"X must be a 2-D array (n_x, m), got {getattr(X, 'shape', type(X))}")
-    if not isinstance(Y, np.ndarray) or Y.ndim != 2 or Y.shape[1] != X.shape[1]:
-        raise ValueError(f"Y must be a 2-D array with one column per example "
-                         f"(k, {X.shape[1]}), got {getattr(Y, 'shape', type(Y))}")
+def _seed(seed: object) -> int:
+    return validation.integer("seed", seed, low=0)
 
 
 def train_test_split(X: np.ndarray, Y: np.ndarray, test_fraction: float = 0.2,
@@ -97,10 +70,11 @@ def train_test_split(X: np.ndarray, Y: np.ndarray, test_fraction: float = 0.2,
     -------
     X_train (n_x, m_train), Y_train (k, m_train), X_test (n_x, m_test), Y_test (k, m_test)
     """
-    _check_xy(X, Y)
-    _check_fraction(test_fraction)
-    _check_seed(seed)
+    validation.array("X", X, ndim=2, shape_text="(n_x, m)")
     m = X.shape[1]
+    validation.array("Y", Y, shape=(None, m), shape_text=f"(k, {m})")
+    _fraction("test_fraction", test_fraction)
+    _seed(seed)
     m_test = int(round(m * test_fraction))
     if not 0 < m_test < m:
         raise ValueError(f"test_fraction={test_fraction} of m={m} examples leaves an empty "
@@ -130,10 +104,9 @@ def load_breast_cancer(test_fraction: float = 0.2, seed: int = 0,
     """
     from sklearn.datasets import load_breast_cancer as _load
 
-    _check_fraction(test_fraction)
-    _check_seed(seed)
-    if not isinstance(standardize, (bool, np.bool_)):
-        raise ValueError(f"standardize must be True or False, got {standardize!r}")
+    _fraction("test_fraction", test_fraction)
+    _seed(seed)
+    validation.boolean("standardize", standardize)
     data = _load()
     X = np.ascontiguousarray(data.data.T, dtype=np.float64)
     Y = (data.target == 0).astype(np.float64).reshape(1, -1)
@@ -151,8 +124,7 @@ def load_mnist(scale: bool = True) -> tuple[np.ndarray, np.ndarray]:
     X : ndarray, shape (784, 5000), pixels in [0, 1] when ``scale`` (else 0-255)
     labels : ndarray, shape (5000,), int64 digits 0-9, sorted
     """
-    if not isinstance(scale, (bool, np.bool_)):
-        raise ValueError(f"scale must be True or False, got {scale!r}")
+    validation.boolean("scale", scale)
     X, y = _mnist_raw()
     X = np.array(X.T, dtype=np.float64, order="C")  # a fresh copy on every call
     return (X / 255.0 if scale else X), y.astype(np.int64)
@@ -178,13 +150,12 @@ def load_mnist_pair(negative: int = 3, positive: int = 8, test_fraction: float =
     split shuffles them.
     """
     for arg, d in (("negative", negative), ("positive", positive)):
-        if not _is_int(d) or not 0 <= d <= 9:
-            raise ValueError(f"{arg} must be a digit 0-9 (an int), got {d!r}")
+        validation.integer(arg, d, low=0, high=9, what="a digit")
     if negative == positive:
         raise ValueError(f"negative and positive must be different digits, got {negative} "
                          "for both")
-    _check_fraction(test_fraction)
-    _check_seed(seed)
+    _fraction("test_fraction", test_fraction)
+    _seed(seed)
     X, labels = load_mnist()
     keep = (labels == negative) | (labels == positive)
     Y = (labels[keep] == positive).astype(np.float64).reshape(1, -1)
@@ -250,14 +221,12 @@ def load_mnist_split(validation_fraction: float = 0.1, test_fraction: float = 0.
         row-major 28x28), ``y_*`` of shape ``(m_*,)`` (int64 digits 0-9). With the
         defaults: 4,000 / 500 / 500 examples.
     """
-    for arg, frac in (("validation_fraction", validation_fraction),
-                      ("test_fraction", test_fraction)):
-        if not _is_real(frac) or not 0.0 < frac < 1.0:
-            raise ValueError(f"{arg} must be a number in (0, 1), got {frac!r}")
+    _fraction("validation_fraction", validation_fraction)
+    _fraction("test_fraction", test_fraction)
     if validation_fraction + test_fraction >= 1.0:
         raise ValueError(f"validation_fraction + test_fraction must be below 1 (a training "
                          f"set must remain), got {validation_fraction} + {test_fraction}")
-    _check_seed(seed)
+    _seed(seed)
     X, labels = load_mnist()
     rng = np.random.default_rng(seed)
     parts: tuple[list, list, list] = ([], [], [])
@@ -288,13 +257,12 @@ def make_circles_2d(m: int = 400, noise: float = 0.08, factor: float = 0.5,
     """
     from sklearn.datasets import make_circles
 
-    _check_m(m)
-    _check_nonnegative("noise", noise)
-    if not _is_real(factor) or not 0.0 <= factor < 1.0:
-        raise ValueError(f"factor must be a number in [0, 1) (inner radius / outer "
-                         f"radius), got {factor!r}")
-    _check_seed(seed)
-    _check_fraction(test_fraction)
+    validation.integer("m", m, low=2, what="the number of examples")
+    validation.number("noise", noise, low=0.0)
+    validation.number("factor", factor, low=0.0, high=1.0, inclusive="left",
+                      what="inner radius / outer radius")
+    _seed(seed)
+    _fraction("test_fraction", test_fraction)
     P, y = make_circles(n_samples=m, noise=noise, factor=factor, random_state=seed)
     X = np.ascontiguousarray(P.T, dtype=np.float64)
     Y = y.astype(np.float64).reshape(1, -1)
@@ -305,10 +273,10 @@ def make_circles_2d(m: int = 400, noise: float = 0.08, factor: float = 0.5,
 def make_blobs_2d(m: int = 400, spread: float = 1.0, seed: int = 0,
                   test_fraction: float = 0.25) -> Split:
     """Two Gaussian clouds a straight line separates (almost): ``X (2, m)``, ``Y (1, m)``."""
-    _check_m(m)
-    _check_nonnegative("spread", spread)
-    _check_seed(seed)
-    _check_fraction(test_fraction)
+    validation.integer("m", m, low=2, what="the number of examples")
+    validation.number("spread", spread, low=0.0)
+    _seed(seed)
+    _fraction("test_fraction", test_fraction)
     rng = np.random.default_rng(seed)
     Y = (rng.random(m) < 0.5).astype(np.float64)
     centres = np.where(Y == 1, 1.5, -1.5)

@@ -11,19 +11,21 @@ must be a whole number, i.e. ``(h + 2*pad - f)`` divisible by ``stride``.
 
 float32 and float64 are both supported: all array arguments must share one of these
 dtypes, and the results have it. Arrays must be C-contiguous (``np.ascontiguousarray``).
-Every function validates its arguments before any kernel runs and raises ``ValueError``
-naming the argument and the expected shape. The kernels themselves
+Every function validates its arguments (:mod:`deepgrad.validation`) before any kernel
+runs: ``TypeError`` for a wrong type (a list where an array is expected, a float where
+an int is), ``ValueError`` for a wrong value (shape, dtype, range), each naming the
+argument and the expected shape. The kernels themselves
 (:mod:`deepgrad.kernels.conv`, :mod:`deepgrad.kernels.pool`) explain how they are made
 fast.
 """
 
 from __future__ import annotations
 
-import operator
 from dataclasses import dataclass
 
 import numpy as np
 
+from deepgrad import validation
 from deepgrad.kernels import conv as _conv
 from deepgrad.kernels import pool as _pool
 
@@ -71,43 +73,10 @@ class AvgPoolCache:
 
 
 # ----------------------------------------------------------------------------- checks
-def _int(name: str, value: object, low: int) -> int:
-    if isinstance(value, (bool, np.bool_)):
-        raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
-    try:
-        v = operator.index(value)
-    except TypeError:
-        raise ValueError(f"{name} must be an int >= {low}, got {value!r}") from None
-    if v < low:
-        raise ValueError(f"{name} must be an int >= {low}, got {v}")
-    return int(v)
-
-
-def _array(name: str, a: object, shape_text: str, ndim: int) -> np.ndarray:
-    if not isinstance(a, np.ndarray):
-        raise ValueError(f"{name} must be a numpy array of shape {shape_text}, "
-                         f"got {type(a).__name__}")
-    if a.ndim != ndim:
-        raise ValueError(f"{name} must have shape {shape_text} ({ndim}-D), "
-                         f"got shape {a.shape}")
-    if a.dtype not in _DTYPES:
-        raise ValueError(f"{name} {shape_text} must have dtype float32 or float64, "
-                         f"got {a.dtype}")
-    if not a.flags.c_contiguous:
-        raise ValueError(f"{name} {shape_text} must be C-contiguous "
-                         f"(use np.ascontiguousarray({name}))")
-    if 0 in a.shape:
-        raise ValueError(f"{name} must have shape {shape_text} with no zero-length axis, "
-                         f"got {a.shape}")
-    return a
-
-
-def _same_dtype(first: tuple[str, np.ndarray], *others: tuple[str, np.ndarray]) -> None:
-    name0, a0 = first
-    for name, a in others:
-        if a.dtype != a0.dtype:
-            raise ValueError(f"{name} must have the same dtype as {name0} ({a0.dtype}), "
-                             f"got {a.dtype}")
+def _float_array(name: str, a: object, shape_text: str, ndim: int) -> np.ndarray:
+    """What every array argument here must be: float32/float64, C-contiguous, no empty axis."""
+    return validation.array(name, a, ndim=ndim, shape_text=shape_text, dtypes=_DTYPES,
+                            contiguous=True)
 
 
 def output_size(size: int, f: int, stride: int, pad: int, *, what: str = "x") -> int:
@@ -150,10 +119,10 @@ def im2col(x: np.ndarray, f: int, stride: int = 1, pad: int = 0) -> np.ndarray:
         (i, j, channel) order, the order of ``w.reshape(K, -1)`` for filters
         ``w`` of shape (K, f, f, c). Padding cells are 0.
     """
-    x = _array("x", x, "(m, h, w, c)", 4)
-    f = _int("f", f, 1)
-    stride = _int("stride", stride, 1)
-    pad = _int("pad", pad, 0)
+    x = _float_array("x", x, "(m, h, w, c)", 4)
+    f = validation.integer("f", f, low=1)
+    stride = validation.integer("stride", stride, low=1)
+    pad = validation.integer("pad", pad, low=0)
     ho, wo = _conv_geometry(x.shape, f, stride, pad)
     m, _, _, c = x.shape
     cols = np.empty((m * ho * wo, f * f * c), dtype=x.dtype)
@@ -178,17 +147,14 @@ def col2im(cols: np.ndarray, x_shape: tuple, f: int, stride: int = 1,
     ndarray, shape x_shape, dtype of cols
         Entries that several windows share receive the sum; padding is dropped.
     """
-    if (not isinstance(x_shape, (tuple, list)) or len(x_shape) != 4
-            or any(isinstance(s, (bool, np.bool_)) for s in x_shape)):
-        raise ValueError(f"x_shape must be a tuple of 4 ints (m, h, w, c), got {x_shape!r}")
-    x_shape = tuple(_int("x_shape entries", s, 1) for s in x_shape)
-    f = _int("f", f, 1)
-    stride = _int("stride", stride, 1)
-    pad = _int("pad", pad, 0)
+    x_shape = validation.shape_tuple("x_shape", x_shape, ndim=4, shape_text="(m, h, w, c)")
+    f = validation.integer("f", f, low=1)
+    stride = validation.integer("stride", stride, low=1)
+    pad = validation.integer("pad", pad, low=0)
     ho, wo = _conv_geometry(x_shape, f, stride, pad)
     m, h, w, c = x_shape
     expected = (m * ho * wo, f * f * c)
-    cols = _array("cols", cols, f"(m*ho*wo, f*f*c) = {expected}", 2)
+    cols = _float_array("cols", cols, f"(m*ho*wo, f*f*c) = {expected}", 2)
     if cols.shape != expected:
         raise ValueError(f"cols must have shape (m*ho*wo, f*f*c) = {expected} for "
                          f"x_shape {x_shape}, f={f}, stride={stride}, pad={pad}; "
@@ -201,10 +167,10 @@ def col2im(cols: np.ndarray, x_shape: tuple, f: int, stride: int = 1,
 # ----------------------------------------------------------------------------- conv
 def _check_conv(x, w, b, stride, pad):
     """Validate conv_forward's arguments; return them with (ho, wo)."""
-    x = _array("x", x, "(m, h, w, c)", 4)
-    w = _array("w", w, "(K, f, f, c)", 4)
-    b = _array("b", b, "(K,)", 1)
-    _same_dtype(("x", x), ("w", w), ("b", b))
+    x = _float_array("x", x, "(m, h, w, c)", 4)
+    w = _float_array("w", w, "(K, f, f, c)", 4)
+    b = _float_array("b", b, "(K,)", 1)
+    validation.same_dtype(("x", x), ("w", w), ("b", b))
     K, f, f2, cw = w.shape
     if f2 != f:
         raise ValueError(f"w must have shape (K, f, f, c) with square f x f filters, "
@@ -216,8 +182,8 @@ def _check_conv(x, w, b, stride, pad):
     if b.shape != (K,):
         raise ValueError(f"b must have shape (K,) = ({K},), one bias per filter of w "
                          f"{w.shape}, got {b.shape}")
-    stride = _int("stride", stride, 1)
-    pad = _int("pad", pad, 0)
+    stride = validation.integer("stride", stride, low=1)
+    pad = validation.integer("pad", pad, low=0)
     ho, wo = _conv_geometry(x.shape, f, stride, pad)
     return x, w, b, stride, pad, ho, wo
 
@@ -271,23 +237,22 @@ def conv_backward(dout: np.ndarray, cache: ConvCache
     dw : ndarray, shape (K, f, f, c)
     db : ndarray, shape (K,)
     """
-    if not isinstance(cache, ConvCache):
-        raise ValueError(f"cache must be the ConvCache returned by conv_forward, "
-                         f"got {type(cache).__name__}")
+    validation.instance("cache", cache, ConvCache,
+                        what="the ConvCache returned by conv_forward")
     try:  # a cache built by hand must still describe a valid convolution
         x, w, _, _, _, ho, wo = _check_conv(cache.x, cache.w, cache.b, cache.stride,
                                             cache.pad)
-    except ValueError as err:
+    except (TypeError, ValueError) as err:
         raise ValueError(f"cache does not belong to a valid conv_forward call: {err}") \
             from None
     K = w.shape[0]
     m = x.shape[0]
     expected = (m, ho, wo, K)
-    dout = _array("dout", dout, f"(m, ho, wo, K) = {expected}", 4)
+    dout = _float_array("dout", dout, f"(m, ho, wo, K) = {expected}", 4)
     if dout.shape != expected:
         raise ValueError(f"dout must have shape (m, ho, wo, K) = {expected}, the shape of "
                          f"the forward output this cache belongs to; got {dout.shape}")
-    _same_dtype(("cache.x (the forward input)", x), ("dout", dout))
+    validation.same_dtype(("cache.x (the forward input)", x), ("dout", dout))
     dx, dw = _conv.conv_backward(x, w, dout, cache.stride, cache.pad)
     db = dout.reshape(-1, K).sum(axis=0)
     return dx, dw, db
@@ -295,20 +260,19 @@ def conv_backward(dout: np.ndarray, cache: ConvCache
 
 # ----------------------------------------------------------------------------- pooling
 def _pool_args(x, size, stride):
-    x = _array("x", x, "(m, h, w, c)", 4)
-    size = _int("size", size, 1)
-    stride = _int("stride", stride, 1)
+    x = _float_array("x", x, "(m, h, w, c)", 4)
+    size = validation.integer("size", size, low=1)
+    stride = validation.integer("stride", stride, low=1)
     ho, wo = _conv_geometry(x.shape, size, stride, 0)
     return x, size, stride, ho, wo
 
 
 def _pool_dout(dout, cache, kind):
     try:  # a cache built by hand must still describe a valid pooling
-        shape = tuple(_int("x_shape entries", v, 1) for v in cache.x_shape)
-        if len(shape) != 4:
-            raise ValueError(f"x_shape must be (m, h, w, c), got {shape}")
-        ho, wo = _conv_geometry(shape, _int("size", cache.size, 1),
-                                _int("stride", cache.stride, 1), 0)
+        shape = validation.shape_tuple("x_shape", cache.x_shape, ndim=4,
+                                       shape_text="(m, h, w, c)")
+        ho, wo = _conv_geometry(shape, validation.integer("size", cache.size, low=1),
+                                validation.integer("stride", cache.stride, low=1), 0)
         if np.dtype(cache.dtype) not in _DTYPES:
             raise ValueError(f"dtype must be float32 or float64, got {cache.dtype}")
     except (ValueError, TypeError) as err:
@@ -316,7 +280,7 @@ def _pool_dout(dout, cache, kind):
                          f"{err}") from None
     m, h, w, c = shape
     expected = (m, ho, wo, c)
-    dout = _array("dout", dout, f"(m, ho, wo, c) = {expected}", 4)
+    dout = _float_array("dout", dout, f"(m, ho, wo, c) = {expected}", 4)
     if dout.shape != expected:
         raise ValueError(f"dout must have shape (m, ho, wo, c) = {expected}, the shape of "
                          f"the {kind}_pool_forward output this cache belongs to; "
@@ -368,9 +332,8 @@ def max_pool_backward(dout: np.ndarray, cache: MaxPoolCache) -> np.ndarray:
     dx : ndarray, shape (m, h, w, c)
         Zero everywhere except at the argmax cells (overlapping windows add).
     """
-    if not isinstance(cache, MaxPoolCache):
-        raise ValueError(f"cache must be the MaxPoolCache returned by max_pool_forward, "
-                         f"got {type(cache).__name__}")
+    validation.instance("cache", cache, MaxPoolCache,
+                        what="the MaxPoolCache returned by max_pool_forward")
     dout = _pool_dout(dout, cache, "max")
     arg = cache.argmax
     if (not isinstance(arg, np.ndarray) or arg.shape != dout.shape
@@ -414,9 +377,8 @@ def avg_pool_backward(dout: np.ndarray, cache: AvgPoolCache) -> np.ndarray:
     -------
     dx : ndarray, shape (m, h, w, c)
     """
-    if not isinstance(cache, AvgPoolCache):
-        raise ValueError(f"cache must be the AvgPoolCache returned by avg_pool_forward, "
-                         f"got {type(cache).__name__}")
+    validation.instance("cache", cache, AvgPoolCache,
+                        what="the AvgPoolCache returned by avg_pool_forward")
     dout = _pool_dout(dout, cache, "avg")
     dx = np.empty(cache.x_shape, dtype=dout.dtype)
     _pool._avg_pool_backward(dout, cache.size, cache.stride, dx)

@@ -16,12 +16,14 @@ slider move needs. Nothing here calls ``plt.show()``: the notebook decides when 
 from __future__ import annotations
 
 import io
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.figure import Figure
+
+from deepgrad import validation
 
 __all__ = ["CLASS_COLORS", "PROBABILITY_CMAP", "CostCurvePlot", "plot_cost_curves",
            "decision_grid", "BoundaryPlot", "plot_decision_boundary", "show_images",
@@ -40,17 +42,6 @@ def _new_axes(figsize: tuple[float, float]) -> Axes:
 
     _, ax = plt.subplots(figsize=figsize)
     return ax
-
-
-def _check_2d_problem(X: object, Y: object) -> tuple[np.ndarray, np.ndarray]:
-    if not isinstance(X, np.ndarray) or X.ndim != 2 or X.shape[0] != 2 or X.shape[1] < 1:
-        raise ValueError(f"X must be an array of shape (2, m): one column per 2-D point, "
-                         f"got {getattr(X, 'shape', type(X).__name__)}")
-    m = X.shape[1]
-    if not isinstance(Y, np.ndarray) or Y.shape not in ((1, m), (m,)):
-        raise ValueError(f"Y must be an array of shape (1, {m}) (one 0/1 label per point), "
-                         f"got {getattr(Y, 'shape', type(Y).__name__)}")
-    return np.asarray(X, dtype=np.float64), np.asarray(Y).reshape(-1)
 
 
 # ----------------------------------------------------------------------------- cost curves
@@ -86,16 +77,13 @@ class CostCurvePlot:
         Lines whose label is already shown are updated with ``set_data``; new labels get
         a line, labels no longer given lose theirs.
         """
-        if not isinstance(curves, Mapping):
-            raise ValueError("curves must be a dict mapping a label to a 1-D array of costs,"
-                             f" got {type(curves).__name__}")
+        validation.instance("curves", curves, Mapping,
+                            what="a dict mapping a label to a 1-D array of costs")
         arrays = {}
         for label, costs in curves.items():
-            c = np.asarray(costs, dtype=np.float64)
-            if c.ndim != 1:
-                raise ValueError(f"curves[{label!r}] must be 1-D (num_iterations,), "
-                                 f"got shape {c.shape}")
-            arrays[str(label)] = c
+            arrays[str(label)] = validation.array(
+                f"curves[{label!r}]", np.asarray(costs, dtype=np.float64), ndim=1,
+                shape_text="(num_iterations,)", nonempty=False)
         for label in list(self.lines):
             if label not in arrays:
                 self.lines.pop(label).remove()
@@ -152,8 +140,7 @@ def decision_grid(X: np.ndarray, resolution: int = 200,
     x1_values : ndarray, shape (resolution,)
     x2_values : ndarray, shape (resolution,)
     """
-    if not isinstance(resolution, (int, np.integer)) or not 2 <= resolution <= 2000:
-        raise ValueError(f"resolution must be an int in [2, 2000], got {resolution!r}")
+    validation.integer("resolution", resolution, low=2, high=2000)
     X = np.asarray(X, dtype=np.float64)
     lo, hi = X.min(axis=1), X.max(axis=1)
     pad = margin * np.maximum(hi - lo, 1e-9)
@@ -206,7 +193,13 @@ class BoundaryPlot:
 
     def set_points(self, X: np.ndarray, Y: np.ndarray) -> None:
         """Show other points (and move the grid to cover them); clears the shading."""
-        X, y = _check_2d_problem(X, Y)
+        validation.array("X", X, shape=(2, None), shape_text="(2, m)")
+        m = X.shape[1]
+        validation.array("Y", Y, shape_text=f"(1, {m})")
+        if Y.shape not in ((1, m), (m,)):
+            raise ValueError(f"Y must have shape (1, {m}) (one 0/1 label per point), "
+                             f"got shape {Y.shape}")
+        X, y = np.asarray(X, dtype=np.float64), Y.reshape(-1)
         for k, sc in enumerate(self._scatters):
             sc.set_offsets(X[:, y == k].T)
         self.x1_values, self.x2_values = decision_grid(X, self.resolution)
@@ -221,11 +214,10 @@ class BoundaryPlot:
 
     def update(self, probabilities: np.ndarray) -> None:
         """Show new probabilities, shape (len(x2_values), len(x1_values)), in [0, 1]."""
-        P = np.asarray(probabilities, dtype=np.float64)
         expected = (self.x2_values.size, self.x1_values.size)
-        if P.shape != expected:
-            raise ValueError(f"probabilities must have shape {expected} (rows follow x2, "
-                             f"columns x1), got {P.shape}")
+        P = validation.array("probabilities", np.asarray(probabilities, dtype=np.float64),
+                             shape=expected,
+                             shape_text=f"{expected} (rows follow x2, columns x1)")
         self._image.set_data(np.ma.masked_invalid(P))
         if self._contour is not None:
             self._contour.remove()
@@ -261,9 +253,8 @@ def plot_decision_boundary(predict_proba: Callable[[np.ndarray], np.ndarray],
     -------
     Axes
     """
-    if not callable(predict_proba):
-        raise ValueError("predict_proba must be a function mapping points (2, k) to "
-                         f"probabilities (1, k), got {type(predict_proba).__name__}")
+    validation.instance("predict_proba", predict_proba, Callable,
+                        what="a function mapping points (2, k) to probabilities (1, k)")
     ax = ax if ax is not None else _new_axes((5, 4.5))
     plot = BoundaryPlot(ax, X, Y, resolution=resolution, title=title)
     k = plot.grid_points.shape[1]
@@ -299,15 +290,10 @@ def show_images(X: np.ndarray, labels: object = None, n: int = 16,
     -------
     Axes
     """
-    h, w = shape
-    if not isinstance(X, np.ndarray) or X.ndim != 2 or X.shape[0] != h * w:
-        raise ValueError(f"X must be an array of shape ({h * w}, m) (one flattened "
-                         f"{h}x{w} image per column), got "
-                         f"{getattr(X, 'shape', type(X).__name__)}")
-    count = min(int(n), X.shape[1])
-    if count < 1:
-        raise ValueError(f"n must be >= 1 and X must have at least one column, got n={n}, "
-                         f"X of shape {X.shape}")
+    h, w = validation.shape_tuple("shape", shape, ndim=2, shape_text="(h, w)")
+    validation.array("X", X, shape=(h * w, None),
+                     shape_text=f"({h * w}, m) (one flattened {h}x{w} image per column)")
+    count = min(validation.integer("n", n, low=1), X.shape[1])
     lab = None
     if labels is not None:
         lab = np.asarray(labels).reshape(-1)

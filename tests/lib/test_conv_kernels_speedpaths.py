@@ -28,7 +28,7 @@ from deepgrad.kernels import conv as kconv
 from tests.support.reference import numpy_conv_backward, numpy_conv_forward
 from tests.support.strategies import conv_problems
 
-pytestmark = pytest.mark.filterwarnings("error")
+pytestmark = [pytest.mark.filterwarnings("error"), pytest.mark.kernels]
 
 # Every Numba function the K % 16 == 0 paths call.
 LANE_KERNELS = ["_lane_tables", "_pad_example", "_conv_forward_lanes",

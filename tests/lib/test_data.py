@@ -62,24 +62,24 @@ def test_split_shuffles_and_depends_on_seed():
     assert not np.array_equal(a, b)
 
 
-@pytest.mark.parametrize("kwargs, argument", [
-    (dict(X=np.zeros(5), Y=np.zeros((1, 5))), "X"),
-    (dict(X=[[1.0, 2.0]], Y=np.zeros((1, 2))), "X"),
-    (dict(X=np.zeros((2, 5)), Y=np.zeros(5)), "Y"),
-    (dict(X=np.zeros((2, 5)), Y=np.zeros((1, 4))), "Y"),
-    (dict(test_fraction=0.0), "test_fraction"),
-    (dict(test_fraction=1.0), "test_fraction"),
-    (dict(test_fraction=float("nan")), "test_fraction"),
-    (dict(test_fraction="0.2"), "test_fraction"),
-    (dict(test_fraction=0.01), "test_fraction"),  # 1% of 10 examples is no example
-    (dict(seed=-1), "seed"),
-    (dict(seed=1.5), "seed"),
-    (dict(seed=None), "seed"),
+@pytest.mark.parametrize("kwargs, argument, error", [
+    (dict(X=np.zeros(5), Y=np.zeros((1, 5))), "X", ValueError),
+    (dict(X=[[1.0, 2.0]], Y=np.zeros((1, 2))), "X", TypeError),
+    (dict(X=np.zeros((2, 5)), Y=np.zeros(5)), "Y", ValueError),
+    (dict(X=np.zeros((2, 5)), Y=np.zeros((1, 4))), "Y", ValueError),
+    (dict(test_fraction=0.0), "test_fraction", ValueError),
+    (dict(test_fraction=1.0), "test_fraction", ValueError),
+    (dict(test_fraction=float("nan")), "test_fraction", ValueError),
+    (dict(test_fraction="0.2"), "test_fraction", TypeError),
+    (dict(test_fraction=0.01), "test_fraction", ValueError),  # 1% of 10 is no example
+    (dict(seed=-1), "seed", ValueError),
+    (dict(seed=1.5), "seed", TypeError),
+    (dict(seed=None), "seed", TypeError),
 ])
-def test_train_test_split_bad_arguments(kwargs, argument):
+def test_train_test_split_bad_arguments(kwargs, argument, error):
     args = dict(X=np.zeros((2, 10)), Y=np.zeros((1, 10)), test_fraction=0.2, seed=0)
     args.update(kwargs)
-    with pytest.raises(ValueError, match=argument):
+    with pytest.raises(error, match=argument):
         data.train_test_split(**args)
 
 
@@ -128,12 +128,12 @@ def test_standardization_uses_training_statistics_only(cancer_raw):
     assert np.array_equal(std.Y_train, cancer_raw.Y_train)
 
 
-@pytest.mark.parametrize("kwargs, argument", [
-    (dict(test_fraction=1.5), "test_fraction"), (dict(seed=-3), "seed"),
-    (dict(standardize="yes"), "standardize"),
+@pytest.mark.parametrize("kwargs, argument, error", [
+    (dict(test_fraction=1.5), "test_fraction", ValueError), (dict(seed=-3), "seed", ValueError),
+    (dict(standardize="yes"), "standardize", TypeError),
 ])
-def test_breast_cancer_bad_arguments(kwargs, argument):
-    with pytest.raises(ValueError, match=argument):
+def test_breast_cancer_bad_arguments(kwargs, argument, error):
+    with pytest.raises(error, match=argument):
         data.load_breast_cancer(**kwargs)
 
 
@@ -181,19 +181,20 @@ def test_mnist_pair_is_seeded():
     assert not np.array_equal(a.Y_train, c.Y_train)
 
 
-@pytest.mark.parametrize("kwargs, argument", [
-    (dict(negative=10), "negative"), (dict(positive=-1), "positive"),
-    (dict(negative=3.0), "negative"), (dict(positive="8"), "positive"),
-    (dict(negative=True), "negative"), (dict(negative=8, positive=8), "different"),
-    (dict(test_fraction=0), "test_fraction"), (dict(seed=-1), "seed"),
+@pytest.mark.parametrize("kwargs, argument, error", [
+    (dict(negative=10), "negative", ValueError), (dict(positive=-1), "positive", ValueError),
+    (dict(negative=3.0), "negative", TypeError), (dict(positive="8"), "positive", TypeError),
+    (dict(negative=True), "negative", TypeError),
+    (dict(negative=8, positive=8), "different", ValueError),
+    (dict(test_fraction=0), "test_fraction", ValueError), (dict(seed=-1), "seed", ValueError),
 ])
-def test_mnist_pair_bad_arguments(kwargs, argument):
-    with pytest.raises(ValueError, match=argument):
+def test_mnist_pair_bad_arguments(kwargs, argument, error):
+    with pytest.raises(error, match=argument):
         data.load_mnist_pair(**kwargs)
 
 
 def test_load_mnist_bad_argument():
-    with pytest.raises(ValueError, match="scale"):
+    with pytest.raises(TypeError, match="scale"):
         data.load_mnist(scale="no")
 
 
@@ -228,23 +229,23 @@ def test_blobs_are_mostly_separable():
     assert ((X[0] > 0) == (Y == 1)).mean() > 0.85
 
 
-@pytest.mark.parametrize("make, kwargs, argument", [
-    (data.make_circles_2d, dict(m=0), "m"),
-    (data.make_circles_2d, dict(m=-5), "m"),
-    (data.make_circles_2d, dict(m=10.5), "m"),
-    (data.make_circles_2d, dict(noise=-0.1), "noise"),
-    (data.make_circles_2d, dict(factor=1.0), "factor"),
-    (data.make_circles_2d, dict(seed=-1), "seed"),
-    (data.make_circles_2d, dict(test_fraction=2), "test_fraction"),
-    (data.make_blobs_2d, dict(m=1), "m"),
-    (data.make_blobs_2d, dict(m="400"), "m"),
-    (data.make_blobs_2d, dict(spread=-1.0), "spread"),
-    (data.make_blobs_2d, dict(spread=float("inf")), "spread"),
-    (data.make_blobs_2d, dict(seed=2.0), "seed"),
-    (data.make_blobs_2d, dict(test_fraction=-0.1), "test_fraction"),
+@pytest.mark.parametrize("make, kwargs, argument, error", [
+    (data.make_circles_2d, dict(m=0), "m", ValueError),
+    (data.make_circles_2d, dict(m=-5), "m", ValueError),
+    (data.make_circles_2d, dict(m=10.5), "m", TypeError),
+    (data.make_circles_2d, dict(noise=-0.1), "noise", ValueError),
+    (data.make_circles_2d, dict(factor=1.0), "factor", ValueError),
+    (data.make_circles_2d, dict(seed=-1), "seed", ValueError),
+    (data.make_circles_2d, dict(test_fraction=2), "test_fraction", ValueError),
+    (data.make_blobs_2d, dict(m=1), "m", ValueError),
+    (data.make_blobs_2d, dict(m="400"), "m", TypeError),
+    (data.make_blobs_2d, dict(spread=-1.0), "spread", ValueError),
+    (data.make_blobs_2d, dict(spread=float("inf")), "spread", ValueError),
+    (data.make_blobs_2d, dict(seed=2.0), "seed", TypeError),
+    (data.make_blobs_2d, dict(test_fraction=-0.1), "test_fraction", ValueError),
 ])
-def test_toy_sets_bad_arguments(make, kwargs, argument):
-    with pytest.raises(ValueError, match=rf"\b{argument}\b"):
+def test_toy_sets_bad_arguments(make, kwargs, argument, error):
+    with pytest.raises(error, match=rf"\b{argument}\b"):
         make(**kwargs)
 
 

@@ -65,16 +65,16 @@ def test_repr(split):
     assert len(r) < 300
 
 
-@pytest.mark.parametrize("kwargs, word", [
-    (dict(validation_fraction=0.0), "validation_fraction"),
-    (dict(validation_fraction=1.5), "validation_fraction"),
-    (dict(validation_fraction="0.1"), "validation_fraction"),
-    (dict(test_fraction=True), "test_fraction"),
-    (dict(validation_fraction=0.5, test_fraction=0.5), "below 1"),
-    (dict(validation_fraction=0.0005), "empty"),
-    (dict(seed=-1), "seed"),
-    (dict(seed=1.5), "seed"),
+@pytest.mark.parametrize("kwargs, word, error", [
+    (dict(validation_fraction=0.0), "validation_fraction", ValueError),
+    (dict(validation_fraction=1.5), "validation_fraction", ValueError),
+    (dict(validation_fraction="0.1"), "validation_fraction", TypeError),
+    (dict(test_fraction=True), "test_fraction", TypeError),
+    (dict(validation_fraction=0.5, test_fraction=0.5), "below 1", ValueError),
+    (dict(validation_fraction=0.0005), "empty", ValueError),
+    (dict(seed=-1), "seed", ValueError),
+    (dict(seed=1.5), "seed", TypeError),
 ])
-def test_validation(kwargs, word):
-    with pytest.raises(ValueError, match=word):
+def test_validation(kwargs, word, error):
+    with pytest.raises(error, match=word):
         data.load_mnist_split(**kwargs)

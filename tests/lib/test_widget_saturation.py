@@ -117,18 +117,18 @@ def test_extreme_values_are_silent_and_finite(demo, activation, weight, x, bias,
     assert out == "" and err == ""
 
 
-@pytest.mark.parametrize("kwargs, argument", [
-    (dict(activation="softmax"), "activation"),
-    (dict(weight=float("nan")), "weight"),
-    (dict(weight=1e7), "weight"),
-    (dict(x="1"), "x"),
-    (dict(bias=True), "bias"),
-    (dict(depth=0), "depth"),
+@pytest.mark.parametrize("kwargs, argument, error", [
+    (dict(activation="softmax"), "activation", ValueError),
+    (dict(weight=float("nan")), "weight", ValueError),
+    (dict(weight=1e7), "weight", ValueError),
+    (dict(x="1"), "x", TypeError),
+    (dict(bias=True), "bias", TypeError),
+    (dict(depth=0), "depth", ValueError),
 ])
-def test_compute_rejects_bad_arguments_by_name(demo, kwargs, argument):
+def test_compute_rejects_bad_arguments_by_name(demo, kwargs, argument, error):
     args = dict(activation="sigmoid", weight=1.0, x=1.0, bias=0.0)
     args.update(kwargs)
-    with pytest.raises(ValueError, match=argument):
+    with pytest.raises(error, match=argument):
         demo.compute(**args)
 
 

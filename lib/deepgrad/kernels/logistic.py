@@ -31,6 +31,8 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
+from deepgrad import validation
+
 __all__ = ["FEATURE_MODES", "TrainedModel", "train_on_points", "grid_probabilities",
            "point_probabilities", "precompile"]
 
@@ -191,42 +193,11 @@ class TrainedModel:
         return self.iterations_done < self.costs.shape[0] - 1
 
 
-def _check_points(name: str, points: object) -> np.ndarray:
-    if not isinstance(points, np.ndarray):
-        raise ValueError(f"{name} must be a numpy array of shape (2, m), "
-                         f"got {type(points).__name__}")
-    if points.ndim != 2 or points.shape[0] != 2 or points.shape[1] < 1:
-        raise ValueError(f"{name} must have shape (2, m) with m >= 1 (one column per "
-                         f"2-D point), got shape {points.shape}")
-    if points.dtype.kind not in "biuf":
-        raise ValueError(f"{name} must be a real numeric array of shape (2, m), "
-                         f"got dtype {points.dtype}")
-    out = np.ascontiguousarray(points, dtype=np.float64)
-    if not np.isfinite(out).all():
-        raise ValueError(f"{name} (2, m) must contain only finite values")
-    return out
-
-
-def _check_mode(feature_mode: object) -> int:
-    if feature_mode not in FEATURE_MODES:
-        raise ValueError(f"feature_mode must be one of {sorted(FEATURE_MODES)}, "
-                         f"got {feature_mode!r}")
-    return FEATURE_MODES[feature_mode]
-
-
-def _check_number(name: str, value: object, low: float, high: float,
-                  low_open: bool = False, high_open: bool = False) -> float:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer,
-                                                                     np.floating)):
-        raise ValueError(f"{name} must be a real number, got {type(value).__name__}")
-    v = float(value)
-    too_low = v <= low if low_open else v < low
-    too_high = v >= high if high_open else v > high
-    if not math.isfinite(v) or too_low or too_high:
-        lo = "(" if low_open else "["
-        hi = ")" if high_open else "]"
-        raise ValueError(f"{name} must be a number in {lo}{low:g}, {high:g}{hi}, got {value!r}")
-    return v
+def _as_points(points: object) -> np.ndarray:
+    """Validate ``points`` (2, m) and return them as a C-contiguous float64 copy or view."""
+    validation.array("points", points, shape=(2, None), shape_text="(2, m)",
+                     dtype_kinds="biuf", finite=True)
+    return np.ascontiguousarray(points, dtype=np.float64)
 
 
 def train_on_points(points: np.ndarray, labels: np.ndarray, feature_mode: str,
@@ -258,23 +229,24 @@ def train_on_points(points: np.ndarray, labels: np.ndarray, feature_mode: str,
 
     Raises
     ------
+    TypeError
+        For an argument of the wrong type (a list for ``points``, a str for
+        ``learning_rate``, a float for ``num_iterations``), naming it.
     ValueError
-        Naming the argument and the expected shape or range.
+        For a wrong value, naming the argument and the expected shape or range.
     """
-    pts = _check_points("points", points)
+    pts = _as_points(points)
     m = pts.shape[1]
-    if not isinstance(labels, np.ndarray) or labels.shape != (1, m):
-        raise ValueError(f"labels must be an array of shape (1, {m}) (one 0/1 label per "
-                         f"point), got {getattr(labels, 'shape', type(labels).__name__)}")
-    if labels.dtype.kind not in "biuf" or not np.isin(labels, (0, 1)).all():
+    validation.array("labels", labels, shape=(1, m), shape_text=f"(1, {m})",
+                     dtype_kinds="biuf")
+    if not np.isin(labels, (0, 1)).all():
         raise ValueError("labels (1, m) must contain only 0 and 1")
-    mode = _check_mode(feature_mode)
-    lr = _check_number("learning_rate", learning_rate, 0.0, MAX_LEARNING_RATE, low_open=True)
-    if isinstance(num_iterations, (bool, np.bool_)) or not isinstance(
-            num_iterations, (int, np.integer)) or not 0 <= num_iterations <= MAX_ITERATIONS:
-        raise ValueError(f"num_iterations must be an int in [0, {MAX_ITERATIONS}], "
-                         f"got {num_iterations!r}")
-    momentum = _check_number("beta", beta, 0.0, 1.0, high_open=True)
+    mode = FEATURE_MODES[validation.one_of("feature_mode", feature_mode, FEATURE_MODES)]
+    lr = validation.number("learning_rate", learning_rate, low=0.0, high=MAX_LEARNING_RATE,
+                           inclusive="right")
+    num_iterations = validation.integer("num_iterations", num_iterations, low=0,
+                                        high=MAX_ITERATIONS)
+    momentum = validation.number("beta", beta, low=0.0, high=1.0, inclusive="left")
 
     n_f = _N_FEATURES[mode]
     features = np.empty((n_f, m))
@@ -287,8 +259,8 @@ def train_on_points(points: np.ndarray, labels: np.ndarray, feature_mode: str,
 
     y = np.ascontiguousarray(labels[0], dtype=np.float64)
     w = np.zeros(n_f + 1)
-    costs = np.full(int(num_iterations) + 1, np.nan)
-    done = _logistic_gd(features, y, w, lr, int(num_iterations), momentum, costs)
+    costs = np.full(num_iterations + 1, np.nan)
+    done = _logistic_gd(features, y, w, lr, num_iterations, momentum, costs)
     return TrainedModel(mode=feature_mode, w=w[:n_f].reshape(n_f, 1).copy(),
                         b=float(w[n_f]), feature_mean=mean, feature_scale=scale,
                         costs=costs, iterations_done=int(done))
@@ -315,10 +287,7 @@ def grid_probabilities(model: TrainedModel, x1_values: np.ndarray,
     mode, w, mean, scale = _model_arrays(model)
     axes = []
     for name, v in (("x1_values", x1_values), ("x2_values", x2_values)):
-        if not isinstance(v, np.ndarray) or v.ndim != 1 or v.size < 1 \
-                or v.dtype.kind not in "biuf":
-            raise ValueError(f"{name} must be a 1-D numeric array of shape (n,) with n >= 1,"
-                             f" got {getattr(v, 'shape', type(v).__name__)}")
+        validation.array(name, v, shape=(None,), shape_text="(n,)", dtype_kinds="biuf")
         axes.append(np.ascontiguousarray(v, dtype=np.float64))
     out = np.empty((axes[1].size, axes[0].size))
     _grid_probabilities(axes[0], axes[1], mode, mean, scale, w, out)
@@ -328,7 +297,7 @@ def grid_probabilities(model: TrainedModel, x1_values: np.ndarray,
 def point_probabilities(model: TrainedModel, points: np.ndarray) -> np.ndarray:
     """P(y = 1) of a :class:`TrainedModel` at the points ``(2, m)``: shape (1, m)."""
     mode, w, mean, scale = _model_arrays(model)
-    pts = _check_points("points", points)
+    pts = _as_points(points)
     out = np.empty(pts.shape[1])
     _point_probabilities(pts, mode, mean, scale, w, out)
     return out.reshape(1, -1)
@@ -336,9 +305,8 @@ def point_probabilities(model: TrainedModel, points: np.ndarray) -> np.ndarray:
 
 def _model_arrays(model: object) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
     """Validate a TrainedModel; return (mode code, [w..., b], mean, scale) for a kernel."""
-    if not isinstance(model, TrainedModel):
-        raise ValueError(f"model must be a TrainedModel, got {type(model).__name__}")
-    mode = _check_mode(model.mode)
+    validation.instance("model", model, TrainedModel)
+    mode = FEATURE_MODES[validation.one_of("model.mode", model.mode, FEATURE_MODES)]
     n_f = _N_FEATURES[mode]
     if (model.w.shape != (n_f, 1) or model.feature_mean.shape != (n_f,)
             or model.feature_scale.shape != (n_f,)):

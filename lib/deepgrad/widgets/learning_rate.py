@@ -23,6 +23,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from .. import validation
 from ..data import make_blobs_2d, make_circles_2d
 from ..kernels.logistic import grid_probabilities, point_probabilities, train_on_points
 from ..plotting import BoundaryPlot, CostCurvePlot, decision_grid, figure_to_png
@@ -204,11 +205,12 @@ class LearningRateDemo:
 
         Raises
         ------
+        TypeError
+            For an argument of the wrong type (named).
         ValueError
             For an unknown ``dataset`` or an out-of-range argument (named).
         """
-        if dataset not in DATASETS:
-            raise ValueError(f"dataset must be one of {sorted(DATASETS)}, got {dataset!r}")
+        validation.one_of("dataset", dataset, DATASETS)
         start = time.perf_counter()
         split = self.splits[dataset]
         model = train_on_points(split.X_train, split.Y_train, DATASETS[dataset][1],

@@ -69,6 +69,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
+from .. import validation
 from ..plotting import figure_to_png
 
 __all__ = ["ACTIVATIONS", "SATURATION_THRESHOLD", "MAX_DEPTH", "SaturationResult",
@@ -107,10 +108,9 @@ _MAX_SLOPE = {"sigmoid": 0.25, "tanh": 1.0, "relu": 1.0, "leaky_relu": 1.0, "elu
 
 # ----------------------------------------------------------------------------- private math
 def _grid(z: np.ndarray) -> np.ndarray:
-    z = np.asarray(z, dtype=np.float64)
-    if z.ndim != 1:  # the plotting interface only: a 1-D grid of pre-activations
-        raise ValueError(f"z must be a 1-D grid of pre-activations, got shape {z.shape}")
-    return z
+    # The plotting interface only: a 1-D grid of pre-activations (not the layer interface).
+    return validation.array("z", np.asarray(z, dtype=np.float64), ndim=1,
+                            shape_text="(n,), a grid of pre-activations", nonempty=False)
 
 
 def _value_and_slope(activation: str, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -237,15 +237,6 @@ class SaturationResult:
             return np.power(10.0, self.log10_gradient)
 
 
-def _check_number(name: str, value: object, limit: float = MAX_ABS) -> float:
-    if (isinstance(value, (bool, np.bool_))
-            or not isinstance(value, (int, float, np.integer, np.floating))
-            or not math.isfinite(float(value)) or abs(float(value)) > limit):
-        raise ValueError(f"{name} must be a finite number in [-{limit:g}, {limit:g}], "
-                         f"got {value!r}")
-    return float(value)
-
-
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
@@ -275,10 +266,8 @@ class SaturationDemo:
     """
 
     def __init__(self, points: int = 801, dpi: float = 90):
-        if isinstance(points, bool) or not isinstance(points, (int, np.integer)) \
-                or points < 11:
-            raise ValueError(f"points must be an int >= 11, got {points!r}")
-        self.inputs = np.linspace(INPUT_RANGE[0], INPUT_RANGE[1], int(points))
+        points = validation.integer("points", points, low=11)
+        self.inputs = np.linspace(INPUT_RANGE[0], INPUT_RANGE[1], points)
         self.figure = Figure(figsize=(11, 4.6), dpi=dpi)
         FigureCanvasAgg(self.figure)  # Agg, no pyplot: nothing is shown inline by itself
         grid = self.figure.add_gridspec(2, 2, width_ratios=(1.1, 1), left=0.065,
@@ -344,19 +333,17 @@ class SaturationDemo:
 
         Raises
         ------
+        TypeError
+            For an argument of the wrong type (a str or a bool for a number), named.
         ValueError
             For an unknown activation or an out-of-range argument (named).
         """
         start = time.perf_counter()
-        if activation not in ACTIVATIONS:
-            raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, "
-                             f"got {activation!r}")
-        weight = _check_number("weight", weight)
-        x = _check_number("x", x)
-        bias = _check_number("bias", bias)
-        if isinstance(depth, bool) or not isinstance(depth, (int, np.integer)) \
-                or not 1 <= depth <= 200:
-            raise ValueError(f"depth must be an int in [1, 200], got {depth!r}")
+        validation.one_of("activation", activation, ACTIVATIONS)
+        weight = validation.number("weight", weight, low=-MAX_ABS, high=MAX_ABS)
+        x = validation.number("x", x, low=-MAX_ABS, high=MAX_ABS)
+        bias = validation.number("bias", bias, low=-MAX_ABS, high=MAX_ABS)
+        depth = validation.integer("depth", depth, low=1, high=200)
         # A bug here must fail loudly in the tests, never print a warning (underflow to
         # 0 is the right answer far in saturation).
         with np.errstate(over="raise", divide="raise", invalid="raise", under="ignore"):
@@ -367,12 +354,12 @@ class SaturationDemo:
             max_slope = _MAX_SLOPE[activation]
             threshold = SATURATION_THRESHOLD * max_slope
             saturated_mask = slopes < threshold
-            chain_z, chain_a = _chain(activation, weight, x, bias, int(depth))
+            chain_z, chain_a = _chain(activation, weight, x, bias, depth)
             log_slopes = _log10_slope(activation, chain_z)
             log_w = math.log10(abs(weight)) if weight != 0 else -math.inf
             with np.errstate(invalid="ignore"):  # -inf + -inf is -inf, never nan
                 factor = np.cumsum(log_slopes)
-                gradient = factor + log_w * np.arange(1, int(depth) + 1)
+                gradient = factor + log_w * np.arange(1, depth + 1)
         factor = np.where(np.isneginf(log_slopes).cumsum() > 0, -np.inf, factor)
         gradient = np.where(np.isneginf(factor) | (weight == 0), -np.inf, gradient)
         saturated = bool(slope < threshold)
@@ -385,7 +372,7 @@ class SaturationDemo:
             activation=activation, weight=weight, x=x, bias=bias, z=float(z),
             value=float(value), slope=float(slope), max_slope=max_slope,
             saturated=saturated, inputs=self.inputs, values=values, slopes=slopes,
-            saturated_mask=saturated_mask, depths=np.arange(1, int(depth) + 1),
+            saturated_mask=saturated_mask, depths=np.arange(1, depth + 1),
             chain_z=chain_z, chain_a=chain_a, log10_activation_factor=factor,
             log10_gradient=gradient, summary=summary,
             seconds=time.perf_counter() - start)
@@ -484,13 +471,12 @@ def saturation_widget(activation: str = "sigmoid", weight: float = 1.0, x: float
     """
     import ipywidgets as widgets
 
-    if activation not in ACTIVATIONS:  # Dropdown would say something less helpful
-        raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, "
-                         f"got {activation!r}")
-    demo = demo if demo is not None else SaturationDemo()
+    # Checked here: the Dropdown and the sliders would say something less helpful.
+    validation.one_of("activation", activation, ACTIVATIONS)
     for name, value, (lo, hi) in (("weight", weight, WEIGHT_RANGE), ("x", x, INPUT_RANGE),
                                   ("bias", bias, BIAS_RANGE)):
-        _check_number(name, value, limit=max(abs(lo), abs(hi)))
+        validation.number(name, value, low=lo, high=hi)
+    demo = demo if demo is not None else SaturationDemo()
     style = {"description_width": "110px"}
     wide = widgets.Layout(width="520px")
     # compute takes ~0.4 ms and render ~0.12 s (as the learning-rate widget): every
