@@ -1,0 +1,175 @@
+"""Hints: which known or generic mistake a wrong output looks like, as Hint records.
+
+Listed :class:`~deepgrad.check.records.Mistake` s come first; without a match, the
+mistakes that look the same in every exercise are recognised (transposed, opposite sign,
+a constant factor, broadcasting, 1-D instead of 2-D, not summed over the batch), and a
+warning gets an explanation. Nothing here renders several hints together: that is the
+report's job (:func:`deepgrad.check.render.hint_texts`).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from .records import Case, Hint
+from .render import FACTOR, factor_phrase, ratio_text
+from .safe import all_finite, asarray, close, is_plain, isclose, ndarray, relative_error
+
+_WARNING_HINTS = (
+    ("overflow encountered in exp",
+     "np.exp overflows for large inputs (np.exp(710.0) is inf): rearrange the formula so "
+     "that exp only sees inputs <= 0, or clip its input"),
+    ("divide by zero encountered in log",
+     "np.log(0) is -inf: a probability reached exactly 0 or 1 (clip it away from 0 and 1 "
+     "before the log)"),
+    ("divide by zero",
+     "a division by zero: check what can be 0 in a denominator"),
+    ("invalid value",
+     "a computation gave nan: 0/0, inf - inf, 0 * inf or the log/sqrt of a negative "
+     "number"),
+)
+
+
+def warning_hint(warnings: Sequence[str]) -> list[Hint]:
+    """What the first recognised warning usually means (at most one hint)."""
+    for text, hint in _WARNING_HINTS:
+        if any(text in w for w in warnings):
+            return [Hint("warning", hint)]
+    return []
+
+
+def mistake_hints(case: Case) -> list[Hint]:
+    """The hint of every listed mistake the output matches."""
+    hints = []
+    for m in case.mistakes:
+        try:
+            wrong = m.output(case.expected)
+            if wrong is not None and close(case.got, wrong, case.rtol, case.atol):
+                hints.append(Hint("mistake", m.hint))
+        except Exception:  # a hint that cannot be computed is just not shown
+            continue
+    return hints
+
+
+def output_hints(pairs: list[tuple[str, Any, Any]]) -> list[Hint]:
+    """Generic hints for each ``(name, got, expected)`` output; named when there are several."""
+    if len(pairs) == 1:
+        return generic_hints(pairs[0][1], pairs[0][2])
+    return [Hint(h.kind, h.text, output=name, ratio=h.ratio)
+            for name, got, expected in pairs if type(expected) not in (tuple, list, dict)
+            for h in generic_hints(got, expected)]
+
+
+def generic_hints(got: Any, expected: Any) -> list[Hint]:
+    """Hints for mistakes that look the same in every exercise."""
+    if not is_plain(got) or type(got) in (tuple, list):
+        return []
+    e = asarray(expected, dtype=float)
+    g = asarray(got, dtype=float)
+    hints = []
+    if type(got) is ndarray and e.ndim == 2:
+        n, m = e.shape
+        if g.shape == (m, n) and n != m:
+            hints.append(Hint("transposed", f"your output has the transposed shape {g.shape} "
+                              f"instead of {e.shape}: check which axis holds the examples "
+                              "(one column per example)"))
+        if g.ndim == 2 and n == 1 and m > 1 and g.shape == (m, m):
+            hints.append(Hint("broadcast", f"an output of shape {g.shape} instead of "
+                              f"{e.shape} usually comes from broadcasting a (1, m) array "
+                              "against an (m, 1) array: check the shapes you combine"))
+        if g.ndim == 2 and m == 1 and n > 1 and g.shape == (n, n):
+            hints.append(Hint("broadcast", f"an output of shape {g.shape} instead of "
+                              f"{e.shape} usually comes from broadcasting an (n, 1) array "
+                              "against a (1, n) array: check the shapes you combine"))
+        if g.ndim == 1 and g.size == e.size:
+            hints.append(Hint("1-D", f"your output is 1-D {g.shape}; keep it 2-D {e.shape} "
+                              "(reshape, or keepdims=True)"))
+    if g.shape != e.shape or not e.size or not all_finite(g) or not all_finite(e):
+        return hints
+    if not (abs(e) > 0).any():
+        return hints
+    if asarray(isclose(g, -e, 1e-6, 1e-9)).all():
+        hints.append(Hint("sign", "your output has the opposite sign: check the sign of "
+                          "your formula"))
+        return hints
+    nz = abs(e) > 1e-12
+    if (abs(g[~nz]) <= 1e-12).all():
+        ratio = g[nz] / e[nz]
+        r0 = float(ratio.reshape(-1)[0])
+        # a factor that is not a round number is only believed from two values or more
+        if (r0 != 0 and float(ratio.max() - ratio.min()) <= 1e-6 * max(1.0, abs(r0))
+                and not bool(isclose(r0, 1.0, 1e-6, 0.0))
+                and (ratio_text(r0) is not None or int(nz.sum()) >= 2)):
+            what = "every value is" if g.ndim else "your value is"
+            hints.append(Hint("factor", f"{what} {factor_phrase(r0)} the expected one{FACTOR}",
+                              ratio=r0))
+    return hints
+
+
+# ----------------------------------------------------------------------------- gradients
+def gradient_mistake_hints(case: Case) -> list[Hint]:
+    """The hint of every listed mistake the gradient matches (to the check's tolerance)."""
+    hints = []
+    for m in case.mistakes:
+        try:
+            wrong = m.output(case.expected)
+            if wrong is None or not is_plain(wrong) or not is_plain(case.got):
+                continue
+            w = asarray(wrong, dtype=float)
+            g = asarray(case.got, dtype=float)
+            if w.shape == g.shape and relative_error(g, w) < max(case.rtol, 1e-6):
+                hints.append(Hint("mistake", m.hint))
+        except Exception:  # a hint that cannot be computed is just not shown
+            continue
+    return hints
+
+
+def gradient_hints(got: Any, expected: Any, rtol: float) -> list[Hint]:
+    """Mistakes every backward pass can make: factor, sign, transpose, no batch sum."""
+    if not is_plain(got) or type(got) in (tuple, list):
+        return []
+    g = asarray(got, dtype=float)
+    e = expected
+    tol = max(rtol, 1e-6)
+    if not all_finite(g) or not (abs(e) > 0).any():
+        return []
+    if g.shape != e.shape:
+        return _gradient_shape_hints(g, e, tol)
+    if relative_error(g, -e) < tol:
+        return [Hint("sign", "your gradient has the opposite sign: check the sign of each "
+                     "local derivative (d(-x)/dx = -1; d(1 - a)/da = -1)")]
+    if e.ndim == 2 and e.shape[0] == e.shape[1] and e.shape[0] > 1 \
+            and relative_error(g, e.T) < tol:
+        return [Hint("transposed", "your gradient is the transpose of the right one: check "
+                     "the order of the factors in the product (and which one is "
+                     "transposed)")]
+    c = float((g * e).sum()) / float((e * e).sum())
+    if c != 0 and abs(c - 1) > 1e-6 and relative_error(g, c * e) < tol:
+        return [Hint("factor", f"every value of your gradient is {factor_phrase(c)} the "
+                     f"right one{FACTOR}", ratio=c)]
+    return []
+
+
+def _gradient_shape_hints(g: Any, e: Any, tol: float) -> list[Hint]:
+    if e.ndim == 2 and g.shape == e.shape[::-1]:
+        if relative_error(g.T, e) < tol:
+            return [Hint("transposed", f"your gradient is the transpose of the right one "
+                         f"(shape {g.shape} instead of {e.shape}): a gradient has the shape "
+                         "of the variable it is taken with respect to")]
+        return [Hint("transposed", f"your gradient has the transposed shape {g.shape} "
+                     f"instead of {e.shape}: check the order of the factors in the product "
+                     "(and which one is transposed)")]
+    if g.ndim == e.ndim and all(ge == ee or ee == 1 for ge, ee in zip(g.shape, e.shape)):
+        axes = tuple(i for i, (ge, ee) in enumerate(zip(g.shape, e.shape)) if ge != ee)
+        summed = g.sum(axis=axes, keepdims=True)
+        what = ("and summing it over the examples gives the right gradient"
+                if relative_error(summed, e) < tol else "")
+        return [Hint("batch", f"your gradient has shape {g.shape} instead of {e.shape}: "
+                     "it was not summed over the batch (sum over axis "
+                     f"{axes[0] if len(axes) == 1 else axes}, keepdims=True)"
+                     + (f" -- {what}" if what else ""))]
+    if g.size == e.size:
+        return [Hint("shape", f"your gradient has shape {g.shape} instead of {e.shape}: it "
+                     "must have the shape of the variable it is taken with respect to "
+                     "(reshape, or keepdims=True)")]
+    return []

@@ -1,0 +1,113 @@
+"""The records a check is made of: what was called (Case), how it was judged (Verdict).
+
+A test builds a :class:`Case`, a judge turns it into a :class:`Verdict` (problems and
+:class:`Hint` records, as data), and only a failing verdict is rendered, last, into the
+message of a :class:`CheckFailure`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Protocol, Sequence
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A known wrong answer and the hint to show when a student's output matches it.
+
+    Parameters
+    ----------
+    hint : str
+        What the student probably did, phrased as a question they can act on, e.g.
+        ``"did you forget to divide by m?"``.
+    value : object, optional
+        The output this mistake produces for the checked input.
+    transform : callable, optional
+        ``transform(expected) -> wrong output``; use it when the wrong output is a
+        function of the right one (``lambda e: -e``), so a visible test never has to
+        spell out a formula.
+    """
+
+    hint: str
+    value: Any = None
+    transform: Callable[[Any], Any] | None = None
+
+    def output(self, expected: Any) -> Any:
+        if self.transform is not None:
+            return self.transform(expected)
+        return self.value
+
+
+@dataclass(frozen=True)
+class Hint:
+    """A hint for the student, kept as data until the report renders it.
+
+    Parameters
+    ----------
+    kind : str
+        What the hint is about: ``"mistake"`` (a listed :class:`Mistake` matched),
+        ``"warning"``, ``"factor"``, ``"sign"``, ``"transposed"``, ``"broadcast"``,
+        ``"1-D"``, ``"shape"`` or ``"batch"`` (a gradient not summed over the batch).
+    text : str
+        The sentence, about one output, without that output's name.
+    output : str, optional
+        The output it is about, when the function returns several; the report puts the
+        name in front of ``text``.
+    ratio : float, optional
+        For ``kind="factor"``: the constant ``got / expected``. Outputs that are all off
+        by the same factor are reported in one sentence.
+    """
+
+    kind: str
+    text: str
+    output: str | None = None
+    ratio: float | None = None
+
+
+@dataclass
+class Case:
+    """One checked call (or one checked value): everything a judge needs, nothing else."""
+
+    function: str
+    inputs: dict[str, Any]
+    expected: Any
+    got: Any = None
+    raised: str | None = None  # what went wrong with the call, in a sentence for the student
+    warnings: list[str] = field(default_factory=list)
+    modified_inputs: list[str] = field(default_factory=list)
+    outputs: Sequence[str] | None = None
+    rtol: float = 1e-6
+    atol: float = 1e-8
+    mistakes: Sequence[Mistake] = ()
+    kind: str = "equal"  # "equal" | "at_least" | "raises" | "gradient"
+    stderr: str = ""  # what the function printed to sys.stderr
+    call: bool = True  # False for value() and at_least(): a variable, not a call
+
+
+@dataclass
+class Verdict:
+    """What a judge decided about a :class:`Case`."""
+
+    passed: bool
+    problems: list[str] = field(default_factory=list)
+    #: :class:`Hint` records (a plain str is shown as it is).
+    hints: list[Hint | str] = field(default_factory=list)
+    #: False when the output itself was compared and is wrong (the report then shows
+    #: expected vs got); None when a judge does not say.
+    output_ok: bool | None = None
+
+
+class CheckFailure(AssertionError):
+    """A check failed. The message is the whole story; the traceback is just the message."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+    def _render_traceback_(self) -> list[str]:  # IPython shows these lines instead
+        return ["CheckFailure: " + line if i == 0 else line
+                for i, line in enumerate(self.message.splitlines())]
+
+
+class Judge(Protocol):
+    def judge(self, case: Case) -> Verdict: ...
