@@ -3,9 +3,9 @@
     demo [--broken all|first|toy] [--workdir DIR] [--no-checks]
         the instructor's cycle on the demo class, with the report (``make grade``);
         exit status 1 when the grade cannot be trusted
-    docs
-        run the mutant harness on every notebook and regenerate docs/mutants.md and
-        docs/notebooks.md
+    docs [--readme-only]
+        regenerate the README's list of notebooks, and (running the mutant harness on every
+        notebook, a few minutes) docs/mutants.md and docs/notebooks.md
 """
 
 from __future__ import annotations
@@ -49,9 +49,11 @@ def _demo(args) -> int:
 
 
 def _docs(args) -> int:
-    from .docs import harness_all, write
-    for path in write(REPO, harness_all(REPO)):
-        print(f"wrote {path.relative_to(REPO)}")
+    from .docs import harness_all, update_readme, write
+    print("README.md: " + ("up to date" if update_readme(REPO) else "list of notebooks updated"))
+    if not args.readme_only:
+        for path in write(REPO, harness_all(REPO)):
+            print(f"wrote {path.relative_to(REPO)}")
     return 0
 
 
@@ -65,8 +67,10 @@ def main(argv=None) -> int:
     demo.add_argument("--broken", choices=["all", "first", "toy"], default="all",
                       help="where the broken submissions are handed in")
     demo.set_defaults(run=_demo)
-    sub.add_parser("docs", help="regenerate docs/mutants.md and docs/notebooks.md"
-                   ).set_defaults(run=_docs)
+    docs = sub.add_parser("docs", help="regenerate the generated tables (README, docs/)")
+    docs.add_argument("--readme-only", action="store_true",
+                      help="only the README's list of notebooks (no harness run)")
+    docs.set_defaults(run=_docs)
     args = ap.parse_args(argv)
     return args.run(args)
 

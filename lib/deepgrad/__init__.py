@@ -1,4 +1,4 @@
-"""deepgrad: the helper library of the deepgrad course.
+"""deepgrad: the student runtime of the deepgrad course -- what a notebook imports.
 
 Modules, one job each:
 
@@ -7,7 +7,11 @@ Modules, one job each:
 - :mod:`deepgrad.plotting` cost curves, decision boundaries, image grids
 - :mod:`deepgrad.kernels`  Numba kernels (cached, precompiled at setup)
 - :mod:`deepgrad.widgets`  the interactive demos
-- :mod:`deepgrad.grading`  the instructor's report on an nbgrader grading run
+- :mod:`deepgrad.layers`   convolution and pooling layers over the kernels
+- :mod:`deepgrad.validation` argument validation at the public boundary
+
+The instructor's tools are in the ``deepgrad_instructor`` package (the ``instructor``
+extra); the authoring checks (mutants, demo class) live outside the installed packages.
 
 The library never contains the answer to a graded exercise in a form a student could
 call instead of writing it.

@@ -1,6 +1,5 @@
 """The ``deepgrad`` command: the instructor's tools, one subcommand each.
 
-    deepgrad precompile                 compile the Numba kernels once (cached on disk)
     deepgrad release [--check]          regenerate release/ from source/ (or check it)
     deepgrad report ASSIGNMENT [--csv]  scores with a status column (broken submissions)
 
@@ -15,12 +14,6 @@ import sys
 from pathlib import Path
 
 __all__ = ["main"]
-
-
-def _precompile(args) -> int:
-    from deepgrad import precompile
-    precompile.main()
-    return 0
 
 
 def _release(args) -> int:
@@ -59,8 +52,6 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="deepgrad", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
-    sub.add_parser("precompile", help="compile the Numba kernels once").set_defaults(
-        run=_precompile)
     rel = sub.add_parser("release", help="regenerate release/ from source/")
     rel.add_argument("--course", type=Path, default=None)
     rel.add_argument("--out", type=Path, default=None, help="write the release there")

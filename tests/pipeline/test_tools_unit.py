@@ -5,6 +5,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from authoring.docs import update_readme
 from authoring.harness import defined_names
 from authoring.leaks import secret_lines
 from authoring.mutants import Mutant, MutantError, apply_mutants, load_assignment
@@ -86,3 +87,8 @@ def test_solution_submission_carries_release_metadata(source):
         if not is_answer(b):
             assert a.source == b.source
     assert all(MARKERS.begin_solution not in c.source for c in sol.cells)
+
+
+def test_readme_lists_every_notebook():
+    assert update_readme(REPO, check=True), (
+        "README.md's list of notebooks is stale: run `python -m authoring docs --readme-only`")
