@@ -1,31 +1,28 @@
 """Convolution layers: deepgrad.layers against naive loops, numpy im2col and PyTorch CPU.
 
-Imported by ``benchmarks/run.py`` (``--only conv``). Every implementation is checked
-against the others on the benchmark's own inputs before anything is timed. Timing with
-run.py's ``median_ms``: blocks per implementation, 0.3 s pause and one untimed call at
-each switch, medians. deepgrad and PyTorch are timed in ``rounds`` alternating blocks
-and each gets the median of its per-round medians, so a burst of load from another
+The naive and numpy baselines are the references of tests/support/reference.py, run in
+the benchmark's dtype. Every implementation is checked against the others on the
+benchmark's own inputs before anything is timed. deepgrad and PyTorch are timed in
+alternating blocks (``timing.alternating_medians``), so a burst of load from another
 process hits both rather than one. Ratios are to PyTorch in the same run (time /
 PyTorch's time; < 1 is faster).
 """
 
 from __future__ import annotations
 
-import os
-import platform
-import statistics
-import time
-
 import numpy as np
 
+from benchmarks.timing import COMMAND, alternating_medians, environment, median_ms
 from deepgrad import layers
-from run import median_ms  # the one timing helper (run.py, the entry point, imports us)
+from tests.support.reference import (naive_conv_backward, naive_conv_forward,
+                                     numpy_conv_backward, numpy_conv_forward, numpy_im2col)
 
 try:
     import torch
 except ImportError:  # torch is optional: benchmarks/requirements.txt
     torch = None
 
+SECTION = "conv layers benchmark"
 BATCH = 64
 NAIVE_BATCH = 2  # naive loops run on this many examples, times scaled to BATCH
 # (label, x shape, w shape, stride, pad)
@@ -36,71 +33,7 @@ SHAPES = [
 ]
 
 
-# ----------------------------------------------------------------------------- baselines
-def naive_forward(x, w, b, s, p):
-    m, h, wd, c = x.shape
-    K, f = w.shape[0], w.shape[1]
-    xp = np.pad(x, ((0, 0), (p, p), (p, p), (0, 0)))
-    ho, wo = (h + 2 * p - f) // s + 1, (wd + 2 * p - f) // s + 1
-    out = np.zeros((m, ho, wo, K), dtype=x.dtype)
-    for n in range(m):
-        for r in range(ho):
-            for q in range(wo):
-                win = xp[n, r * s:r * s + f, q * s:q * s + f, :]
-                for k in range(K):
-                    out[n, r, q, k] = np.sum(win * w[k]) + b[k]
-    return out
-
-
-def naive_backward(dout, x, w, s, p):
-    m, h, wd, c = x.shape
-    K, f = w.shape[0], w.shape[1]
-    xp = np.pad(x, ((0, 0), (p, p), (p, p), (0, 0)))
-    dxp = np.zeros_like(xp)
-    dw = np.zeros_like(w)
-    _, ho, wo, _ = dout.shape
-    for n in range(m):
-        for r in range(ho):
-            for q in range(wo):
-                win = xp[n, r * s:r * s + f, q * s:q * s + f, :]
-                for k in range(K):
-                    g = dout[n, r, q, k]
-                    dxp[n, r * s:r * s + f, q * s:q * s + f, :] += g * w[k]
-                    dw[k] += g * win
-    db = dout.sum(axis=(0, 1, 2))
-    return dxp[:, p:p + h, p:p + wd, :], dw, db
-
-
-def numpy_im2col(x, f, s, p):
-    xp = np.pad(x, ((0, 0), (p, p), (p, p), (0, 0)))
-    v = np.lib.stride_tricks.sliding_window_view(xp, (f, f), axis=(1, 2))[:, ::s, ::s]
-    m, ho, wo, c = v.shape[:4]
-    return v.transpose(0, 1, 2, 4, 5, 3).reshape(m * ho * wo, f * f * c)
-
-
-def numpy_forward(x, w, b, s, p):
-    K, f = w.shape[0], w.shape[1]
-    ho = (x.shape[1] + 2 * p - f) // s + 1
-    wo = (x.shape[2] + 2 * p - f) // s + 1
-    cols = numpy_im2col(x, f, s, p)
-    return (cols @ w.reshape(K, -1).T + b).reshape(x.shape[0], ho, wo, K), cols
-
-
-def numpy_backward(dout, x, w, cols, s, p):
-    m, h, wd, c = x.shape
-    K, f = w.shape[0], w.shape[1]
-    _, ho, wo, _ = dout.shape
-    d2 = dout.reshape(-1, K)
-    db = d2.sum(axis=0)
-    dw = (d2.T @ cols).reshape(w.shape)
-    dcols = (d2 @ w.reshape(K, -1)).reshape(m, ho, wo, f, f, c)
-    dxp = np.zeros((m, h + 2 * p, wd + 2 * p, c), dtype=x.dtype)
-    for i in range(f):
-        for j in range(f):
-            dxp[:, i:i + s * ho:s, j:j + s * wo:s, :] += dcols[:, :, :, i, j, :]
-    return dxp[:, p:p + h, p:p + wd, :], dw, db
-
-
+# ----------------------------------------------------------------------------- PyTorch
 class TorchConv:
     """PyTorch's conv2d forward and its convolution backward, in NCHW as it prefers
     (the layout conversion is done once here and not timed)."""
@@ -130,13 +63,12 @@ def check_agreement(x, w, b, dout, s, p, torch_conv):
                                                                         atol=1e-9)
     out, cache = layers.conv_forward(x, w, b, s, p)
     grads = layers.conv_backward(dout, cache)
-    ref, cols = numpy_forward(x, w, b, s, p)
-    np.testing.assert_allclose(out, ref, **tol)
-    for got, want in zip(grads, numpy_backward(dout, x, w, cols, s, p)):
+    np.testing.assert_allclose(out, numpy_conv_forward(x, w, b, s, p), **tol)
+    for got, want in zip(grads, numpy_conv_backward(dout, x, w, s, p)):
         np.testing.assert_allclose(got, want, **tol)
     small = slice(0, NAIVE_BATCH)
-    np.testing.assert_allclose(naive_forward(x[small], w, b, s, p), out[small], **tol)
-    ndx, ndw, _ = naive_backward(dout[small], x[small], w, s, p)
+    np.testing.assert_allclose(naive_conv_forward(x[small], w, b, s, p), out[small], **tol)
+    ndx, ndw, _ = naive_conv_backward(dout[small], x[small], w, s, p)
     np.testing.assert_allclose(ndx, grads[0][small], **tol)
     if torch_conv is not None:
         np.testing.assert_allclose(torch_conv.forward().numpy().transpose(0, 2, 3, 1), out,
@@ -162,25 +94,22 @@ def run(repeats: int, rounds: int = 3):
             flops = 2.0 * out.size * np.prod(ws[1:])  # forward; backward (dx, dw) is 2x
             xs2, ds2 = x[:NAIVE_BATCH].copy(), dout[:NAIVE_BATCH].copy()
             scale = BATCH / NAIVE_BATCH
-            _, cols = numpy_forward(x, w, b, s, p)
+            cols = numpy_im2col(x, ws[1], s, p)  # what a numpy forward would cache
             t = {}
             few = max(2, repeats // 10)
-            t["naive", "fwd"] = scale * median_ms(lambda: naive_forward(xs2, w, b, s, p), few)
-            t["naive", "bwd"] = scale * median_ms(lambda: naive_backward(ds2, xs2, w, s, p),
+            t["naive", "fwd"] = scale * median_ms(lambda: naive_conv_forward(xs2, w, b, s, p),
                                                   few)
-            t["numpy", "fwd"] = median_ms(lambda: numpy_forward(x, w, b, s, p), repeats)
-            t["numpy", "bwd"] = median_ms(lambda: numpy_backward(dout, x, w, cols, s, p),
-                                          repeats)
+            t["naive", "bwd"] = scale * median_ms(
+                lambda: naive_conv_backward(ds2, xs2, w, s, p), few)
+            t["numpy", "fwd"] = median_ms(lambda: numpy_conv_forward(x, w, b, s, p), repeats)
+            t["numpy", "bwd"] = median_ms(
+                lambda: numpy_conv_backward(dout, x, w, s, p, cols), repeats)
             timed = {("lib", "fwd"): lambda: layers.conv_forward(x, w, b, s, p),
                      ("lib", "bwd"): lambda: layers.conv_backward(dout, cache)}
             if tc is not None:
                 timed["torch", "fwd"] = tc.forward
                 timed["torch", "bwd"] = tc.backward
-            per_round = {key: [] for key in timed}
-            for _ in range(rounds):
-                for key, fn in timed.items():
-                    per_round[key].append(median_ms(fn, repeats))
-            t.update((key, statistics.median(v)) for key, v in per_round.items())
+            t.update(alternating_medians(timed, repeats, rounds))
             rows.append((label, np.dtype(dtype).name, flops, t))
     return rows
 
@@ -213,18 +142,9 @@ def table(rows) -> str:
     return "\n".join(lines)
 
 
-def environment() -> str:
-    import numba
-
-    tv = f", torch {torch.__version__} ({torch.get_num_threads()} threads)" if torch else ""
-    return (f"Python {platform.python_version()}, numpy {np.__version__}, numba "
-            f"{numba.__version__} ({numba.get_num_threads()} threads){tv}, "
-            f"{os.cpu_count()} cores, {platform.machine()}, load average "
-            f"{os.getloadavg()[0]:.1f} at the end; medians, {time.strftime('%Y-%m-%d')}")
-
-
-def report(repeats: int, threads: int | None = None, rounds: int = 3) -> str:
-    """The section's markdown; ``threads`` sets Numba's and PyTorch's thread counts."""
+def report(repeats: int, threads: int | None = None, rounds: int = 3) -> tuple[str, str]:
+    """(section name, markdown) of this benchmark; ``threads`` sets Numba's and PyTorch's
+    thread counts (each thread count has its own section)."""
     import numba
 
     if threads:
@@ -233,13 +153,17 @@ def report(repeats: int, threads: int | None = None, rounds: int = 3) -> str:
             torch.set_num_threads(threads)
     rows = run(repeats, rounds)
     title = f" ({threads} thread{'s' if threads > 1 else ''} each)" if threads else ""
-    return (f"## Convolution layers: forward and backward{title}\n\n"
-            f"`python benchmarks/run.py --only conv{f' --threads {threads}' if threads else ''}` "
-            "(`make bench` runs all). Milliseconds per call "
-            f"(median; deepgrad and PyTorch: median of {rounds} alternating rounds of "
-            f"{repeats} calls) and, in brackets, the ratio to PyTorch CPU in the same run "
-            "(< 1: faster than PyTorch). Naive loops (one `np.sum` per output value) run on a "
-            "batch of 2, scaled to 64. numpy im2col: `sliding_window_view` + BLAS matmul, "
-            "col2im as f*f strided adds. PyTorch: `conv2d` and `convolution_backward` on "
-            "NCHW tensors. Backward = dx, dw and db; its GFLOP/s count 2x the forward's "
-            "multiply-adds.\n\n" + table(rows) + "\n\n" + environment() + ".")
+    section = SECTION + (f" {threads} thread(s)" if threads else "")
+    torch_env = (f", torch {torch.__version__} ({torch.get_num_threads()} threads)"
+                 if torch is not None else "")
+    return section, (
+        f"## Convolution layers: forward and backward{title}\n\n"
+        f"`{COMMAND} --only conv{f' --threads {threads}' if threads else ''}` "
+        "(`make bench` runs all). Milliseconds per call "
+        f"(median; deepgrad and PyTorch: median of {rounds} alternating rounds of "
+        f"{repeats} calls) and, in brackets, the ratio to PyTorch CPU in the same run "
+        "(< 1: faster than PyTorch). Naive loops (one `np.sum` per output value) run on a "
+        "batch of 2, scaled to 64. numpy im2col: `sliding_window_view` + BLAS matmul, "
+        "col2im as f*f strided adds. PyTorch: `conv2d` and `convolution_backward` on "
+        "NCHW tensors. Backward = dx, dw and db; its GFLOP/s count 2x the forward's "
+        "multiply-adds.\n\n" + table(rows) + "\n\n" + environment(torch_env) + ".")
