@@ -19,6 +19,9 @@ from hypothesis.extra import numpy as hnp
 
 from deepgrad import check
 from deepgrad.check import CheckFailure, Mistake
+from deepgrad.check.compare import COMPARATORS
+from deepgrad.check.records import Hint
+from deepgrad.check.render import hint_texts
 from tests.support.strategies import array_shapes
 
 
@@ -304,7 +307,8 @@ def test_exception_shows_only_student_frames():
     assert "it raised an exception" in msg
     assert "NameError" in msg and "undefined_name" in msg
     assert "in student_fn" in msg and "in _helper" in msg
-    assert "deepgrad/check.py" not in msg and "in returns" not in msg
+    assert "deepgrad/check/" not in msg and "in returns" not in msg
+    assert "in guarded_call" not in msg
     assert "test_exception_shows_only_student_frames" not in msg  # the test cell's frame
 
 
@@ -432,6 +436,20 @@ def test_raises():
     assert "x = 2.0" in msg
     msg = failure(check.raises, safe_log, ("a",), exception=ValueError)
     assert "but it raised TypeError instead" in msg
+    msg = failure(check.raises, lambda x: sys.exit(1), (1.0,), exception=ValueError,
+                  name="f")
+    assert "but it raised SystemExit instead" in msg
+
+
+def test_raises_runs_the_function_quietly(capfd):
+    def noisy_check(x):
+        print("checking", x, file=sys.stderr)
+        np.log(np.zeros(1))
+        raise ValueError("x must be positive")
+
+    with silent():
+        check.raises(noisy_check, (-1.0,), exception=ValueError)
+    assert capfd.readouterr().err == ""
 
 
 # ----------------------------------------------------------------------------- judge
@@ -458,6 +476,148 @@ def test_custom_judge_is_used():
     finally:
         assert check.use_judge(previous) is judge
     assert isinstance(check.use_judge(previous), check.InKernelJudge)
+
+
+class KeepingJudge:
+    """Judges in the kernel, and keeps every verdict."""
+
+    def __init__(self):
+        self.verdicts = []
+
+    def judge(self, case):
+        verdict = check.InKernelJudge().judge(case)
+        self.verdicts.append(verdict)
+        return verdict
+
+
+def test_judged_by_switches_the_judge_for_the_block_only():
+    default = check.use_judge(check.InKernelJudge())
+    check.use_judge(default)
+    judge = RecordingJudge(passed=True)
+    with check.judged_by(judge) as active:
+        assert active is judge
+        check.returns(lambda: 42.0, expected=1.0, name="f")  # wrong, but this judge passes
+        with check.judged_by(RecordingJudge(passed=False)):
+            failure(check.value, "v", 1.0, 1.0)
+        check.value("w", 0, 1)  # the outer judge is back after the inner block
+    assert [c.function for c in judge.cases] == ["f", "w"]
+    failure(check.returns, lambda: 42.0, expected=1.0, name="f")  # the default is back
+    assert check.use_judge(default) is default
+
+
+def test_judged_by_restores_the_judge_when_the_block_raises():
+    default = check.use_judge(check.InKernelJudge())
+    check.use_judge(default)
+    with pytest.raises(CheckFailure, match="decided elsewhere"):
+        with check.judged_by(RecordingJudge(passed=False)):
+            check.returns(lambda: 1.0, expected=1.0, name="f")
+    with pytest.raises(KeyError):
+        with check.judged_by(RecordingJudge(passed=True)):
+            raise KeyError("x")
+    assert check.use_judge(default) is default
+
+
+def test_a_judge_without_judge_method_is_refused_at_once():
+    default = check.use_judge(check.InKernelJudge())
+    check.use_judge(default)
+    with pytest.raises(TypeError, match="judge"):
+        with check.judged_by(object()):
+            pass
+    with pytest.raises(TypeError, match="judge"):
+        check.use_judge(None)
+    assert check.use_judge(default) is default
+
+
+def test_each_check_kind_has_its_comparator():
+    assert set(COMPARATORS) == {"equal", "at_least", "raises", "gradient"}
+    case = check.Case(function="f", inputs={}, expected=1.0, got=1.0, kind="no such kind")
+    verdict = check.InKernelJudge().judge(case)
+    assert not verdict.passed  # an unknown kind fails, it never passes silently
+
+
+def test_public_names():
+    assert check.__all__ == [
+        "CheckFailure", "Mistake", "Case", "Verdict", "Judge", "InKernelJudge",
+        "use_judge", "judged_by", "returns", "value", "at_least", "raises", "gradient",
+        "forbidding"]
+    assert all(callable(getattr(check, name)) for name in check.__all__)
+
+
+# ----------------------------------------------------------------------------- structured hints
+def verdict_of(fn, *args, **kwargs):
+    """The verdict the in-kernel judge gives (the check must fail)."""
+    judge = KeepingJudge()
+    with check.judged_by(judge):
+        message = failure(fn, *args, **kwargs)
+    (verdict,) = judge.verdicts
+    return verdict, message
+
+
+DW = np.array([[-0.25], [0.5]])
+
+
+def test_factor_hints_are_data_one_per_output():
+    verdict, msg = verdict_of(check.returns, lambda: (DW * 3, 0.75), expected=(DW, 0.25),
+                              outputs=("dw", "db"), name="grads")
+    assert [(h.kind, h.output) for h in verdict.hints] == [("factor", "dw"), ("factor", "db")]
+    assert [h.ratio for h in verdict.hints] == pytest.approx([3.0, 3.0])
+    assert verdict.hints[0].text.startswith("every value is 3 times the expected one")
+    assert verdict.hints[1].text.startswith("your value is 3 times the expected one")
+    # the report says them in one sentence
+    assert msg.count("Hint:") == 1
+    assert "Hint: dw, db are all 3 times the expected values: a missing" in msg
+
+
+def test_factor_hints_with_different_factors_stay_apart():
+    verdict, msg = verdict_of(check.returns, lambda: (DW * 3, 0.5, DW.T / 4),
+                              expected=(DW, 0.25, DW.T), name="g")
+    assert [h.ratio for h in verdict.hints] == pytest.approx([3.0, 2.0, 0.25])
+    assert "Hint: g(...)[0]: every value is 3 times the expected one" in msg
+    assert "Hint: g(...)[1]: your value is 2 times the expected one" in msg
+    assert "Hint: g(...)[2]: every value is 1/4 of the expected one" in msg
+
+
+def test_factor_hints_combine_from_the_ratio_not_from_the_text():
+    # 2.37 is not a round factor: said with its digits, and still combined
+    verdict, msg = verdict_of(check.returns, lambda: {"W": DW * -2.37, "b": DW.T * -2.37},
+                              expected={"W": DW, "b": DW.T}, name="init")
+    assert [h.kind for h in verdict.hints] == ["factor", "factor"]
+    assert ("Hint: init(...)['W'], init(...)['b'] are all -2.37 times the expected "
+            "values") in msg
+
+
+def test_a_warning_hint_does_not_stop_outputs_from_combining():
+    def grads(z):
+        np.exp(z)  # overflows: a warning
+        return DW * 3, 0.75
+
+    verdict, msg = verdict_of(check.returns, grads, (np.array([1000.0]),),
+                              expected=(DW, 0.25), outputs=("dw", "db"))
+    assert [h.kind for h in verdict.hints] == ["warning", "factor", "factor"]
+    assert msg.count("Hint:") == 2
+    assert "Hint: np.exp overflows" in msg and "Hint: dw, db are all 3 times" in msg
+
+
+def test_sign_and_shape_hints_are_data():
+    verdict, _ = verdict_of(check.returns, lambda: (np.ones((3, 2)), -0.25),
+                            expected=(np.ones((2, 3)), 0.25), outputs=("A", "b"), name="g")
+    assert [(h.kind, h.output) for h in verdict.hints] == [("transposed", "A"),
+                                                         ("sign", "b")]
+    verdict, _ = verdict_of(check.returns, lambda: 8.0, expected=2.0, name="cost",
+                            mistakes=[Mistake("forgot 1/m?", value=8.0)])
+    assert verdict.hints == [Hint("mistake", "forgot 1/m?")]
+
+
+def test_hint_texts_render_last():
+    factor = "every value is 3 times the expected one: x"
+    hints = [Hint("warning", "w"), Hint("factor", factor, output="a", ratio=3.0),
+             Hint("factor", factor, output="b", ratio=3.0000000001)]
+    assert hint_texts(hints)[0] == "w"
+    assert hint_texts(hints)[1].startswith("a, b are all 3 times the expected values")
+    assert len(hint_texts(hints)) == 2
+    assert hint_texts(hints[1:2]) == ["a: " + factor]
+    assert hint_texts([Hint("factor", factor, ratio=3.0)]) == [factor]
+    assert hint_texts(["a plain str from another judge"]) == ["a plain str from another judge"]
 
 
 # ----------------------------------------------------------------------------- properties

@@ -244,6 +244,48 @@ def test_bad_test_arguments_raise_at_once():
 def test_numerical_gradient_is_private():
     assert "_numerical_gradient" not in check.__all__
     assert not hasattr(check, "numerical_gradient")
+    assert not hasattr(check, "_numerical_gradient")
+
+
+def test_gradient_hints_are_data():
+    verdicts = []
+
+    class KeepingJudge:
+        def judge(self, case):
+            verdicts.append(check.InKernelJudge().judge(case))
+            return verdicts[-1]
+
+    with check.judged_by(KeepingJudge()):
+        msg = failure("dW", f_W, W, DW / 7)
+    (hint,) = verdicts[0].hints
+    assert hint.kind == "factor" and hint.output is None
+    assert hint.ratio == pytest.approx(1 / 7)
+    assert "Hint: " + hint.text in msg
+
+
+def test_warnings_of_the_gradient_and_of_f_are_all_reported():
+    Z = np.array([[1.0, 2.0]])
+
+    def student_backward():
+        warnings.warn("from the backward pass")
+        return np.ones_like(Z)
+
+    def forward(Z):
+        warnings.warn("from the forward pass")
+        return np.sum(Z)
+
+    msg = failure("sum", lambda Z: forward(Z), Z, student_backward)
+    assert msg.index("from the backward pass") < msg.index("from the forward pass")
+    assert msg.count("from the forward pass") == 5  # every evaluation of f: 1 + 2 * 2
+
+
+@pytest.mark.parametrize("attr", ["zeros", "unravel_index", "allclose", "abs", "asarray"])
+def test_monkeypatching_numpy_does_not_change_gradient_verdicts(monkeypatch, attr):
+    monkeypatch.setattr(np, attr, lambda *a, **k: True)
+    failure("dW", f_W, W, 2 * DW)
+    monkeypatch.undo()
+    with silent():
+        check.gradient("dW", f_W, W, DW)
 
 
 # ----------------------------------------------------------------------------- property
