@@ -53,7 +53,7 @@ test: setup-dev precompile browser-deps
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 check: setup-dev precompile
-	DEEPGRAD_HYPOTHESIS_PROFILE=check $(PY) -m pytest -q -m "not slow" $(PYTEST_ARGS)
+	$(PY) -m pytest -q -m "not slow" $(PYTEST_ARGS)
 
 grade: precompile
 	$(PY) -m authoring demo
