@@ -1,101 +1,27 @@
 """Numba kernels for convolution in the course's layout, and im2col / col2im.
 
-Volumes are ``(m, h, w, c)`` (examples, rows, columns, channels), filters
-``(K, f, f, c)``. The public, validated functions are in :mod:`deepgrad.layers`; the
-kernels here do **no** checking of their own (Numba does no bounds checking) and must
-only be called with the shapes the wrappers have checked.
+Layout: volumes ``(m, h, w, c)``, filters ``(K, f, f, c)`` read as ``w2 = w.reshape(K, F)``
+(tap ``kk = (i*f + j)*c + ch``, F = f*f*c), outputs ``(m, ho, wo, K)``; one float dtype.
+:func:`conv_forward` / :func:`conv_backward` pick the kernel for the shapes:
 
-How the convolution is made fast (the "fast_ops" notes)
--------------------------------------------------------
-What was tried, measured on 2 cores against PyTorch CPU (``benchmarks/run.py``):
+- K a multiple of 16: the filters are the 16 vector lanes and a register tile holds 8
+  output positions (:func:`_conv_forward_lanes`, any stride) or 8 taps of the filter
+  gradient (:func:`_conv_backward_lanes`, stride 1; its dx by the shifts below);
+- otherwise stride 1: each example is copied once, zero-padded, into a flat vector, and
+  every tap is a shifted slice of it (:func:`_conv_forward_s1`, :func:`_conv_backward_s1`,
+  :func:`_dx_shifts`);
+- any other stride > 1 (so also the backward of K a multiple of 16): per example,
+  transposed patches and long-loop products (:func:`_conv_forward`, :func:`_conv_backward`).
 
-1. *im2col in Numba + numpy's BLAS matmul* -- each part fast alone (conv2 of LeNet:
-   0.45 ms + 0.27 ms), but 30x slower together: Numba's OpenMP threads and OpenBLAS's
-   threads both spin-wait after a call and fight over the 2 cores. Rule: **one thread
-   pool**. All arithmetic is therefore in Numba, and nothing here calls BLAS.
-2. *Direct loops, innermost over the K filters* -- K is 6 or 16: loops too short to
-   vectorize well, and the bounds tests for the padding in the innermost loops.
-3. *Per example: transposed patches (F = f*f*c rows, P = ho*wo columns) then
-   ``w2 @ patches`` as loops whose innermost run is over the P output positions* --
-   long contiguous loops vectorize, but building the patches took 60-75 % of the time.
-4. **What is used for stride 1** (every conv of the course): *no im2col at all*. Each
-   example is copied once, channel-major and zero-padded, into a flat vector ``xf``
-   whose rows have the padded width Wp. Output position (r, q) becomes flat index
-   ``t = r*Wp + q`` and filter tap kk = (i, j, ch) reads ``xf[off[kk] + t]`` with
-   ``off[kk] = ch*L + i*Wp + j``: the convolution is a sum of F *shifted copies* of
-   one vector, ``ot[k, :] = b[k] + sum_kk w2[k, kk] * xf[off[kk]:off[kk] + T]``, with
-   ``T = ho*Wp`` (the Wp - wo columns past the right edge are computed and dropped).
-   The innermost loop is long and contiguous and carries no bounds tests (the
-   padding is real zeros), and eight taps are summed per sweep so ``ot[k, t]`` is
-   loaded and stored once per eight multiply-adds. Slices (``xf[o:o + T]``) rather
-   than ``xf[o + t]`` indexing: Numba then sees non-negative range indices and skips
-   its negative-index wrap-around, which is what lets LLVM vectorize (3-10x).
-   Backward uses the same shifts: ``dw[k, kk] = dot(dout_k, xf[off[kk]:][:T])`` (eight
-   dot products per sweep, one load of the gradient for eight FMAs) and
-   ``dxf[off[kk]:][:T] += sum_k w2[k, kk] * dout_k``, whose interior is ``dx[n]``.
-5. Stride > 1 falls back to (3), with the in-bounds range of every patch row computed
-   once instead of tested per element.
-6. **K a multiple of 16** (LeNet conv2, the 3x3 layer): *filters as the vector lanes*
-   (:func:`_conv_forward_lanes`, any stride). A GEMM micro-kernel: per filter tap, one
-   16-wide vector of weights times 8 broadcast inputs (8 output positions) feeds 8 fused
-   multiply-adds into 8 accumulators that stay in registers over all the taps. No
-   wasted columns (conv2: the shifts compute 140 positions per row block for 100), no
-   transposition, the output written once in its final layout. 1 thread, conv2
-   forward 1.10 -> 0.33 ms (PyTorch 0.33), 3x3 layer 1.7 -> 0.72 ms. What it took:
-
-   - Accumulators stay in registers only if LLVM can prove they alias nothing else.
-     Numba marks the array arguments of a ``prange`` body ``noalias`` only when its
-     alias analysis finds no view of a *local* array in the body (views of arguments
-     are fine). The shift kernels make such views, so there LLVM reloads and stores
-     the accumulator every tap; in the lanes kernels a single view of a local array
-     costs 3-4x. Hence the accumulators are a small *argument* ``acc[part, a, :]``
-     with constant ``a``, and all indexing is scalar.
-   - Offsets are unsigned (``uint64``): on a signed ``sp[p] + dd[kk]`` Numba emits its
-     negative-index wrap-around, a select per load in the inner loop.
-   - The end of a tile (add the bias, store 8 vectors) must be written like the tap
-     loop, the 16 lanes innermost and the 8 positions unrolled: as ``for a: for l:``
-     LLVM made 128 scalar adds and stores of it (+35 % on the 3x3 layer, whose tiles
-     have only 27 taps). Starting the accumulators at the bias instead of 0 was slower
-     (scalar stores, then a vector reload: store-forwarding stalls); a run-time lane
-     count instead of the constant 16 lost the register tiling altogether.
-   - K = 6 (conv1) with the lanes padded to 16: 0.65 ms against 0.50 ms for the shift
-     kernel, so other K keep the shifts.
-   - Tried first and superseded: 4 filters x 8 taps per sweep in the shift forward
-     (``ot`` indexed 2-D, one overlap check), conv2 1.6 -> 1.0 ms.
-7. **Backward for K a multiple of 16, stride 1** (:func:`_conv_backward_lanes`): the
-   filter gradient by the same tile with taps and lanes swapped (8 taps x 16 filters,
-   summed over all output positions); dx by the shifts of (4), now sixteen filters per
-   sweep (:func:`_dx_shifts`, shared with :func:`_conv_backward_s1`), the sweeps cut
-   into L1-sized chunks of positions when the filter-major gradient does not fit in L1
-   (3x3 layer: 16 x 1088 floats, 70 KB, streamed from L2 once per tap: dx -25 % with
-   chunks; chunking conv1's 21 KB cost 10 %, so it is not chunked). 1 thread, conv2
-   backward 2.2 -> 1.3 ms (PyTorch 1.4), 3x3 layer 3.0 -> 2.1 ms; dx is now three
-   quarters of it. Failed on the way: a chunk view ``dtw[:, t0:t1]`` (not contiguous:
-   Numba indexes it with run-time strides and LLVM does not vectorize, 4x slower);
-   eight row views (one overlap check each, LLVM gives up); transposing ``dout``
-   row-first into ``dtw`` (2x slower than as is).
-
-Threads (``parallel=True``, ``prange``): the forward splits the examples; the backward
-splits them into one chunk per thread, each chunk writing only its own examples' ``dx``
-and its own partial filter gradient (the dispatcher sums the parts): no two threads
-ever write the same memory, no atomics. ``fastmath`` is limited to reassociation and
-contraction (no "nnan"/"ninf": a NaN in the data stays a NaN).
-
-What remains between this and PyTorch in float32 is mostly dx (shifts: a load and a
-store of the gradient per sixteen multiply-adds, and ``dout`` transposed first) and,
-for K not a multiple of 16, the forward -- see docs/benchmarks.md. In float64 PyTorch
-takes a slow path and these kernels are as fast or faster.
-
-:func:`conv_forward` / :func:`conv_backward` pick the kernel for the shapes; they are
-what :mod:`deepgrad.layers` calls after validating the arguments.
-
-im2col / col2im (:func:`_im2col`, :func:`_col2im`) back the public ``layers.im2col`` /
-``layers.col2im`` (for teaching and comparison); im2col splits the ``m * ho`` output
-rows over the threads, col2im the examples (overlapping windows never race).
-
-All kernels are ``@njit(cache=True)`` and plain loops over scalars, so under
-``NUMBA_DISABLE_JIT=1`` (or through ``.py_func``) the same code runs as ordinary
-Python (``prange`` is then ``range``).
+:func:`_im2col` / :func:`_col2im` back ``layers.im2col`` / ``layers.col2im``. Threads
+(``prange``) split examples or output rows; each thread writes only its own examples and
+its own partial filter gradient (summed by the dispatcher). All arithmetic is in Numba
+(no BLAS: one thread pool); ``fastmath`` only reassociates and contracts (NaN stays NaN).
+Invariants: ``@njit(cache=True)``, plain loops, so ``NUMBA_DISABLE_JIT=1`` runs the same
+code as Python; no bounds checks inside, so kernels are reached only through the
+dispatchers from :mod:`deepgrad.layers`, which validates every argument first; no view of
+a local array inside a lanes kernel's ``prange`` body (it costs the register tiling).
+What was tried, and what it measured: docs/kernels.md.
 """
 
 from __future__ import annotations

@@ -1,26 +1,16 @@
 """Numba kernels behind the learning-rate widget: logistic regression on 2-D points.
 
-Why everything here is private
-------------------------------
-Assignment 1 asks students to write ``gradient_descent(w, b, X, Y, learning_rate,
-num_iterations)`` for any number of features. A public, general kernel doing the same
-would be an answer they could call instead of writing it. So the kernels are
-underscore-named and the only public entry points,
-
-- :func:`train_on_points` -- train on raw ``(2, m)`` points, with features the module
-  builds itself ('linear' ``[x1, x2]`` or 'quadratic' ``[x1, x2, x1², x2², x1·x2]``,
-  standardized with the training points' statistics), and
-- :func:`grid_probabilities` / :func:`point_probabilities` -- the trained model's
-  probabilities on a grid / at points (they take only a :class:`TrainedModel`),
-
-accept nothing but 2-D points. They serve the widget and nothing else; a student's
-``X`` of shape ``(n_x, m)`` with ``n_x != 2`` is refused.
-
-The kernels are ``@njit(cache=True)`` and written as plain loops over scalars with
-``math`` functions, so ``NUMBA_DISABLE_JIT=1`` (or calling ``.py_func``) runs the very
-same code as ordinary Python. They do no bounds checking: every shape is checked by the
-public wrappers before a kernel sees it. They write nothing to stderr (no warnings: the
-cost uses a form that never overflows, and a non-finite cost ends the loop early).
+:func:`train_on_points` builds the features itself ('linear' ``[x1, x2]`` or 'quadratic'
+``[x1, x2, x1², x2², x1·x2]``, standardized with the training points' statistics) and runs
+batch gradient descent with momentum from zero (:func:`_logistic_gd`);
+:func:`grid_probabilities` / :func:`point_probabilities` evaluate the :class:`TrainedModel`
+it returns. Only 2-D points are accepted and every kernel is private: a general
+``gradient_descent(w, b, X, Y, ...)`` is what students write in Assignment 1, and must not
+be there for them to call. The kernels are single-threaded loops over scalars with
+``math`` functions; the cost is ``max(z, 0) + log1p(e^-|z|) - y z`` (no overflow, no log 0)
+and the loop stops at a non-finite cost, so nothing reaches stderr.
+Invariants: ``@njit(cache=True)``, so ``NUMBA_DISABLE_JIT=1`` runs the same code as Python;
+no bounds checks inside: the public wrappers validate every shape first.
 """
 
 from __future__ import annotations

@@ -1,19 +1,15 @@
 """Numba kernels for max and average pooling in the course's ``(m, h, w, c)`` layout.
 
-The public, validated functions are in :mod:`deepgrad.layers`; these kernels do no
-checking (Numba does no bounds checking) and only ever see shapes the wrappers checked.
-
-How they are made fast: pooling is memory-bound, so the loops follow memory. The
-channel loop is innermost (channels are contiguous in ``(m, h, w, c)``), the forward
-kernels split the ``m * ho`` output rows over the threads (``prange``; every thread
-writes its own rows) and the backward kernels split the examples (each thread
-accumulates into its own ``dx[n]``, so windows that overlap when ``stride < size``
-never race). Max pooling stores, per output cell, the position ``i*size + j`` of the
-*first* maximum of its window (scan in row-major order, a later equal value does not
-replace it); the backward pass routes the whole upstream gradient to that one cell.
-
-``@njit(cache=True)``, plain loops: under ``NUMBA_DISABLE_JIT=1`` (or ``.py_func``) the
-same code runs as ordinary Python.
+Pooling is memory-bound, so the loops follow memory: channels innermost (they are
+contiguous). The forward kernels split the ``m * ho`` output rows over the threads
+(``prange``), the backward kernels the examples: each thread writes only its own ``dx[n]``,
+so windows that overlap when ``stride < size`` never race. Max pooling stores, per output
+cell, the position ``i*size + j`` of the *first* maximum of its window (row-major scan; a
+later equal value does not replace it) and the backward routes the whole upstream gradient
+there; average pooling spreads ``dout / size²`` over the window.
+Invariants: ``@njit(cache=True)``, plain loops, so ``NUMBA_DISABLE_JIT=1`` runs the same
+code as Python; no bounds checks inside, so only :mod:`deepgrad.layers` calls them, after
+validating every argument. Design notes: docs/kernels.md.
 """
 
 from __future__ import annotations
