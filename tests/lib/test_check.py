@@ -543,7 +543,7 @@ def test_public_names():
     assert all(callable(getattr(check, name)) for name in check.__all__)
 
 
-# ----------------------------------------------------------------------------- structured hints
+# ----------------------------------------------------------------------------- hints as data
 def verdict_of(fn, *args, **kwargs):
     """The verdict the in-kernel judge gives (the check must fail)."""
     judge = KeepingJudge()
@@ -559,7 +559,8 @@ DW = np.array([[-0.25], [0.5]])
 def test_factor_hints_are_data_one_per_output():
     verdict, msg = verdict_of(check.returns, lambda: (DW * 3, 0.75), expected=(DW, 0.25),
                               outputs=("dw", "db"), name="grads")
-    assert [(h.kind, h.output) for h in verdict.hints] == [("factor", "dw"), ("factor", "db")]
+    assert [(h.kind, h.output) for h in verdict.hints] == [("factor", "dw"),
+                                                         ("factor", "db")]
     assert [h.ratio for h in verdict.hints] == pytest.approx([3.0, 3.0])
     assert verdict.hints[0].text.startswith("every value is 3 times the expected one")
     assert verdict.hints[1].text.startswith("your value is 3 times the expected one")
@@ -617,7 +618,7 @@ def test_hint_texts_render_last():
     assert len(hint_texts(hints)) == 2
     assert hint_texts(hints[1:2]) == ["a: " + factor]
     assert hint_texts([Hint("factor", factor, ratio=3.0)]) == [factor]
-    assert hint_texts(["a plain str from another judge"]) == ["a plain str from another judge"]
+    assert hint_texts(["a str from another judge"]) == ["a str from another judge"]
 
 
 # ----------------------------------------------------------------------------- properties

@@ -26,7 +26,7 @@ from .safe import deepcopy, errstate, same
 #: ignored by default (exp(-1000) == 0.0 is the right answer, not a problem).
 NUMPY_DEFAULT_ERRSTATE = dict(divide="warn", over="warn", invalid="warn", under="ignore")
 #: Frames in this folder are the checks' own, never shown to the student.
-_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+_PACKAGE = os.path.dirname(os.path.abspath(__file__))
 
 
 @dataclass
@@ -56,10 +56,11 @@ class Call:
                 test_frames: int = 0) -> str | None:
         """The exception in a sentence for the student; None when the call returned.
 
-        ``failed`` opens the sentence; ``who`` is how a helper that is not written yet
-        is introduced ("it calls sigmoid, which is not written yet"); ``test_frames``
-        outermost frames of the traceback are test code (a lambda in the test cell) and
-        are never shown, so a hidden test cannot leak through the message.
+        ``failed`` opens the sentence; ``who`` names the caller of a helper that is
+        not written yet ("f calls sigmoid, which is not written yet"); the
+        ``test_frames`` outermost frames of the student's traceback are test code (a
+        lambda in the test cell) and are never shown, so a hidden test cannot leak
+        through the message.
         """
         if self.error is None:
             return None
@@ -118,7 +119,7 @@ def _student_frames(exc: BaseException, test_frames: int) -> str:
     ``test_frames`` frames of test code.
     """
     tb = exc.__traceback__
-    while tb is not None and os.path.dirname(tb.tb_frame.f_code.co_filename) == _PACKAGE_DIR:
+    while tb is not None and os.path.dirname(tb.tb_frame.f_code.co_filename) == _PACKAGE:
         tb = tb.tb_next
     for _ in range(test_frames):
         tb = tb.tb_next if tb is not None else None

@@ -83,7 +83,8 @@ def _compare_array(name: str, got: Any, e: Any, rtol: float, atol: float) -> lis
         if len(bad) > 5:
             lines.append(f"    ... and {len(bad) - 5} more")
         if not all_finite(gf):
-            lines.append("    (your output has nan or inf: a log of 0, 0/0, or an overflow?)")
+            lines.append("    (your output has nan or inf: a log of 0, 0/0, or an "
+                         "overflow?)")
         problems.append("\n".join(lines))
     return problems
 

@@ -163,9 +163,9 @@ def gradient(name: str, f: Callable[[np.ndarray], float], x: np.ndarray, analyti
         if type(val) not in EXACT_SCALARS or type(val) in (bool, np.bool_) \
                 or not 0.0 < float(val) < math.inf:
             raise ValueError(f"{arg} must be a positive finite number, got {val!r}")
-    case = Case(function=name, inputs={"x": x.copy()}, expected=None, kind="gradient",
-                rtol=float(rtol), atol=0.0, mistakes=tuple(mistakes), call=False)
-    case.got = analytic
+    case = Case(function=name, inputs={"x": x.copy()}, expected=None, got=analytic,
+                kind="gradient", rtol=float(rtol), atol=0.0, mistakes=tuple(mistakes),
+                call=False)
     if callable(analytic):
         call = guarded_call(analytic)
         case.got = call.value

@@ -52,7 +52,7 @@ def mistake_hints(case: Case) -> list[Hint]:
 
 
 def output_hints(pairs: list[tuple[str, Any, Any]]) -> list[Hint]:
-    """Generic hints for each ``(name, got, expected)`` output; named when there are several."""
+    """Generic hints for each ``(name, got, expected)``; named when there are several."""
     if len(pairs) == 1:
         return generic_hints(pairs[0][1], pairs[0][2])
     return [Hint(h.kind, h.text, output=name, ratio=h.ratio)
@@ -70,9 +70,9 @@ def generic_hints(got: Any, expected: Any) -> list[Hint]:
     if type(got) is ndarray and e.ndim == 2:
         n, m = e.shape
         if g.shape == (m, n) and n != m:
-            hints.append(Hint("transposed", f"your output has the transposed shape {g.shape} "
-                              f"instead of {e.shape}: check which axis holds the examples "
-                              "(one column per example)"))
+            hints.append(Hint("transposed", "your output has the transposed shape "
+                              f"{g.shape} instead of {e.shape}: check which axis holds the "
+                              "examples (one column per example)"))
         if g.ndim == 2 and n == 1 and m > 1 and g.shape == (m, m):
             hints.append(Hint("broadcast", f"an output of shape {g.shape} instead of "
                               f"{e.shape} usually comes from broadcasting a (1, m) array "
@@ -101,8 +101,8 @@ def generic_hints(got: Any, expected: Any) -> list[Hint]:
                 and not bool(isclose(r0, 1.0, 1e-6, 0.0))
                 and (ratio_text(r0) is not None or int(nz.sum()) >= 2)):
             what = "every value is" if g.ndim else "your value is"
-            hints.append(Hint("factor", f"{what} {factor_phrase(r0)} the expected one{FACTOR}",
-                              ratio=r0))
+            hints.append(Hint("factor", f"{what} {factor_phrase(r0)} the expected "
+                              f"one{FACTOR}", ratio=r0))
     return hints
 
 
@@ -153,9 +153,9 @@ def gradient_hints(got: Any, expected: Any, rtol: float) -> list[Hint]:
 def _gradient_shape_hints(g: Any, e: Any, tol: float) -> list[Hint]:
     if e.ndim == 2 and g.shape == e.shape[::-1]:
         if relative_error(g.T, e) < tol:
-            return [Hint("transposed", f"your gradient is the transpose of the right one "
-                         f"(shape {g.shape} instead of {e.shape}): a gradient has the shape "
-                         "of the variable it is taken with respect to")]
+            return [Hint("transposed", "your gradient is the transpose of the right one "
+                         f"(shape {g.shape} instead of {e.shape}): a gradient has the "
+                         "shape of the variable it is taken with respect to")]
         return [Hint("transposed", f"your gradient has the transposed shape {g.shape} "
                      f"instead of {e.shape}: check the order of the factors in the product "
                      "(and which one is transposed)")]

@@ -72,7 +72,7 @@ class Case:
     inputs: dict[str, Any]
     expected: Any
     got: Any = None
-    raised: str | None = None  # what went wrong with the call, in a sentence for the student
+    raised: str | None = None  # what went wrong with the call, a sentence for the student
     warnings: list[str] = field(default_factory=list)
     modified_inputs: list[str] = field(default_factory=list)
     outputs: Sequence[str] | None = None

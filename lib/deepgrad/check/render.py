@@ -150,7 +150,7 @@ def hint_texts(hints: Sequence[Hint | str]) -> list[str]:
 
 # ----------------------------------------------------------------------------- the report
 def report(case: Case, verdict: Verdict) -> str:
-    """The message of a failing check: function, inputs, problems, expected vs got, hints."""
+    """The message of a failing check: the call, its problems, expected vs got, hints."""
     lines = [f"{case.function} is not right yet."]
     if case.inputs:
         lines.append("Gradient checked at:" if case.kind == "gradient" else "Called with:")
