@@ -106,20 +106,12 @@ def widget_cells() -> list[tuple[str, int]]:
 WIDGET_CELLS = widget_cells()
 
 
-def build_solution(source_nb, release_nb):
-    """The release notebook with the source's solution in its answer cells."""
-    # Moving from deepgrad.grading to authoring.submissions; accept either home.
-    try:
-        from authoring.submissions import build_solution as build
-    except ImportError:
-        from deepgrad.grading import build_solution as build
-    return build(source_nb, release_nb)
-
-
 def copy_for_lab(notebook: str, root: Path) -> None:
     """Write the notebook to run under the lab's ``root``, at the same relative path:
     a demo as is, a release notebook with the solution filled in."""
     import nbformat
+
+    from authoring.submissions import build_solution
 
     target = root / notebook
     target.parent.mkdir(parents=True, exist_ok=True)
