@@ -28,6 +28,22 @@ from .submissions import solution_notebook
 __all__ = ["HarnessError", "CellScore", "MutantOutcome", "SolutionRun", "MutantHarness",
            "run_mutants", "defined_names"]
 
+# Defined in the kernel once: keep the objects bound to some names and forget the names;
+# put back every kept binding, newest first.
+_KEEPER = """
+def _dg_keep(names, forget=True, _stash=[]):
+    g = globals()
+    _stash.append((names, {n: g[n] for n in names if n in g}))
+    for n in names if forget else ():
+        g.pop(n, None)
+def _dg_restore():
+    g, stash = globals(), _dg_keep.__defaults__[1]
+    while stash:
+        names, kept = stash.pop()
+        for n in names:
+            g.pop(n, None)
+        g.update(kept)
+"""
 _PROBE = ("import json as _dg_json, resource as _dg_res\n"
           "print('DEEPGRAD_PROBE' + _dg_json.dumps(_dg_res.getrusage("
           "_dg_res.RUSAGE_SELF).ru_maxrss / 1024))\ndel _dg_json, _dg_res")
@@ -90,14 +106,20 @@ def _first_line(cell) -> str:
     return next((ln.strip() for ln in cell.source.splitlines() if ln.strip()), "")[:60]
 
 
-def defined_names(source: str) -> set[str]:
-    """Names a cell binds at top level (assignments, defs, classes, imports, loops);
-    names bound inside function bodies are local and left out."""
+def _parse(source: str):
     lines = [ln if not ln.lstrip().startswith(("%", "!")) else "" for ln in
              source.split("\n")]
     try:
-        tree = ast.parse("\n".join(lines))
+        return ast.parse("\n".join(lines))
     except SyntaxError:
+        return None
+
+
+def defined_names(source: str) -> set[str]:
+    """Names a cell binds at top level (assignments, defs, classes, imports, loops);
+    names bound inside function bodies are local and left out."""
+    tree = _parse(source)
+    if tree is None:
         return set()
     top: set[str] = set()
 
@@ -120,6 +142,33 @@ def defined_names(source: str) -> set[str]:
     return top
 
 
+def used_names(source: str) -> set[str] | None:
+    """Every name a cell reads, in function bodies too (None: it does not parse)."""
+    tree = _parse(source)
+    if tree is None:
+        return None
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+
+
+def late_bound(sources: Sequence[str]) -> dict[str, set[str]]:
+    """For each function (or lambda) a cell binds at top level, the names its body reads
+    when it is *called*: a function reaches a mistake through them (late binding)."""
+    out: dict[str, set[str]] = {}
+    for source in sources:
+        tree = _parse(source)
+        for node in tree.body if tree is not None else ():
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                out.setdefault(node.name, set()).update(
+                    n.id for n in ast.walk(node) if isinstance(n, ast.Name))
+            elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Lambda):
+                reads = {n.id for n in ast.walk(node.value) if isinstance(n, ast.Name)}
+                for target in node.targets:
+                    for n in ast.walk(target):
+                        if isinstance(n, ast.Name):
+                            out.setdefault(n.id, set()).update(reads)
+    return out
+
+
 class MutantHarness:
     """One kernel, the solution run once, then each mutant tried and undone.
 
@@ -135,8 +184,10 @@ class MutantHarness:
     any stderr output; its score is nbgrader's own ``determine_grade``. Cells time out
     like in nbgrader (``timeout``; the course's config says 60 s).
 
-    Undoing is lazy: the next try first re-runs the original of every cell the previous
-    try changed, so every try sees the solution everywhere else.
+    Undoing is lazy and costs no re-run: before a try runs a cell again, the kernel keeps
+    the objects the cell's names are bound to; the next try first puts those bindings back,
+    newest first, so every try sees the solution everywhere else (a training cell is not
+    trained again to be undone). Only name bindings are undone: answer cells bind names.
     """
 
     def __init__(self, source_path, *, timeout: int = 30, kernel_name: str = "python3",
@@ -151,7 +202,9 @@ class MutantHarness:
         self.solution_run: SolutionRun | None = None
         self.answers = answer_cells(self.nb)
         self.tests = [i for i, c in enumerate(self.nb.cells) if is_test(c)]
-        self._dirty: set[int] = set()  # cells whose kernel state is not the solution's
+        self._late = late_bound([c.source for c in self.nb.cells if c.cell_type == "code"])
+        self._reads = {i: used_names(self.nb.cells[i].source) for i in self.tests}
+        self._stashed = False  # whether the last try re-bound names in the kernel
         self.seconds = 0.0
 
     # -- kernel
@@ -169,6 +222,7 @@ class MutantHarness:
         self._stack = ExitStack()
         self._stack.enter_context(self.client.setup_kernel())
         try:
+            self.client.execute_cell(nbformat.v4.new_code_cell(_KEEPER), 0)
             self._run_solution(t0)
         except BaseException:
             self.__exit__(None, None, None)
@@ -217,20 +271,44 @@ class MutantHarness:
         self.client.execute_cell(cell, index)
         return cell
 
-    def _forget(self, i: int) -> None:
-        """Delete from the kernel the names cell ``i`` defines, so that a mutated cell that
-        raises leaves them undefined (as in nbgrader's fresh run), not stale."""
-        names = defined_names(self.nb.cells[i].source)
-        if names:
-            code = f"for _dg_n in {sorted(names)!r}:\n    globals().pop(_dg_n, None)\n" \
-                   "del _dg_n"
-            self.client.execute_cell(nbformat.v4.new_code_cell(code), i)
+    def _rerun(self, i: int, cell, *, forget: bool = True) -> None:
+        """Run ``cell`` at index ``i`` instead of the solution's, so that :meth:`_undo` can
+        put back what was there: keep the objects of every name either version binds,
+        forget those names (a cell that raises leaves them undefined, as in nbgrader's
+        fresh run, not stale), then run it."""
+        names = sorted(defined_names(self.nb.cells[i].source) | defined_names(cell.source))
+        code = f"_dg_keep({names!r}, {forget!r})"
+        self.client.execute_cell(nbformat.v4.new_code_cell(code), i)
+        self._stashed = True
+        return self._exec(cell, i)
+
+    def _affected(self, mutated, idx: Sequence[int]) -> set[int]:
+        """The test cells a try must run again: those that read a name the mutated cells
+        bind (in either version), or a function whose body reaches one of those names,
+        however indirectly. The other tests would see the solution's objects only: they
+        keep their baseline score. (What a cell does is taken to be the names it binds;
+        a test that does not parse is always run.)"""
+        tainted = set()
+        for i in idx:
+            tainted |= defined_names(self.nb.cells[i].source) | defined_names(
+                mutated.cells[i].source)
+        grew = True
+        while grew:
+            grew = False
+            for name, reads in self._late.items():
+                if name not in tainted and reads & tainted:
+                    tainted.add(name)
+                    grew = True
+        return {i for i, reads in self._reads.items() if reads is None or reads & tainted}
 
     # -- one try
     def _undo(self) -> None:
-        for i in sorted(self._dirty):  # mutated cells first, then what ran after them
-            self._exec(self.nb.cells[i], i)
-        self._dirty = set()
+        """Put back the bindings the last try changed, newest first: each re-run cell's
+        names are forgotten and rebound to the objects kept before it ran."""
+        if self._stashed:
+            code = "_dg_restore()"
+            self.client.execute_cell(nbformat.v4.new_code_cell(code), 0)
+            self._stashed = False
 
     def run(self, mutants: Sequence[Mutant], name: str | None = None, *,
             downstream: bool = False) -> MutantOutcome:
@@ -251,18 +329,15 @@ class MutantHarness:
         idx = sorted({self.answers[m.cell] for m in mutants})
         self._undo()
         scores = dict(self.baseline)
+        affected = self._affected(mutated, idx) if not downstream else None
         for i in range(idx[0], len(self.nb.cells)):
             c = self.nb.cells[i]
             if i in idx:
-                self._dirty.add(i)
-                self._forget(i)
-                self._exec(mutated.cells[i], i)
-            elif is_test(c):
-                scores[grade_id(c)] = self._score(self._exec(c, i))
+                self._rerun(i, mutated.cells[i])
+            elif is_test(c) and (affected is None or i in affected):
+                scores[grade_id(c)] = self._score(self._rerun(i, c, forget=False))
             elif downstream and c.cell_type == "code" and (self.rerun_all or is_answer(c)):
-                self._dirty.add(i)
-                self._forget(i)
-                self._exec(c, i)
+                self._rerun(i, c)
         self.seconds += time.perf_counter() - t0
         return MutantOutcome(name or "+".join(m.name for m in mutants),
                              [grade_id(self.nb.cells[i]) for i in idx],
