@@ -78,10 +78,10 @@ def mutants_markdown(tables: Mapping[str, Sequence[MutantOutcome]]) -> str:
            "Each mutant is a plausible student mistake applied to the solution "
            "(`tests/mutants/<assignment>/<notebook>.py`); the harness "
            "(`authoring.harness.MutantHarness`) runs the solution once in one kernel, swaps "
-           "in the mutated cell, runs every graded test cell below it (visible and hidden) "
-           "and restores the cell. A test cell fails on an error or any stderr output, as "
-           "in nbgrader. Later answer cells (training runs) are not re-run for this table, "
-           "so *points lost* is a lower bound.", ""]
+           "in the mutated cell, runs every graded test cell below it that can reach the "
+           "mistake (visible and hidden) and restores the kernel. A test cell fails on an "
+           "error or any stderr output, as in nbgrader. Later answer cells (training runs) "
+           "are not re-run for this table, so *points lost* is a lower bound.", ""]
     for assignment, outcomes in tables.items():
         out += [f"## {assignment}", "", "| solution cell | mutant | mistake | caught by | "
                 "points lost |", "|---|---|---|---|---|"]

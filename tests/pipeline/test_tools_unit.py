@@ -6,7 +6,7 @@ import nbformat
 import pytest
 
 from authoring.docs import update_readme
-from authoring.harness import defined_names
+from authoring.harness import MutantHarness, defined_names, late_bound, used_names
 from authoring.leaks import secret_lines
 from authoring.mutants import Mutant, MutantError, apply_mutants, load_assignment
 from authoring.submissions import build_solution, solution_notebook
@@ -46,6 +46,24 @@ def test_defined_names():
     src = "%matplotlib inline\nimport numpy as np\nEPS = 1\ndef f(x):\n    y = 2\n" \
           "    return y\nw, b = f(1)\n"
     assert defined_names(src) == {"np", "EPS", "f", "w", "b"}
+
+
+def test_late_binding_reaches_callers():
+    sources = ["def f(x):\n    return g(x)", "g = lambda x: h(x)", "y = f(1)"]
+    assert late_bound(sources) == {"f": {"g", "x"}, "g": {"h", "x"}}
+    assert used_names("check(f(X), 2)") == {"check", "f", "X"}
+    assert used_names("%%timeit\nx = (") is None
+
+
+def test_a_mutant_reruns_the_tests_that_reach_it(tmp_path):
+    # test cells of the toy: 3 test_double, 4 test_double_hidden, 6 test_total; total()
+    # calls double(), so a mistake in double reaches all three, one in total only its own
+    path = tmp_path / "toy.ipynb"
+    nbformat.write(toy_notebook(), str(path))
+    h = MutantHarness(path)  # not entered: no kernel
+    for mutant, tests in [(MUTANTS[0], {3, 4, 6}), (MUTANTS[2], {6})]:
+        mutated = apply_mutants(h.nb, [mutant])
+        assert h._affected(mutated, [h.answers[mutant.cell]]) == tests
 
 
 def test_secret_lines_skip_public_and_trivial():
