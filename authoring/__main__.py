@@ -3,6 +3,9 @@
     demo [--broken all|first|toy] [--workdir DIR] [--no-checks]
         the instructor's cycle on the demo class, with the report (``make grade``);
         exit status 1 when the grade cannot be trusted
+    mutants NOTEBOOK [--cell GRADE_ID ...]
+        run the harness on one source notebook and print, for each mutant, the tests that
+        catch it and the first message the student would see (is the mistake named?)
     docs [--readme-only]
         regenerate the README's list of notebooks, and (running the mutant harness on every
         notebook, a few minutes) docs/mutants.md and docs/notebooks.md
@@ -57,6 +60,33 @@ def _docs(args) -> int:
     return 0
 
 
+def _mutants(args) -> int:
+    from deepgrad_instructor.course import load_config
+    from .harness import run_mutants
+    from .mutants import load_assignment
+    path = Path(args.notebook).resolve()
+    mutants, _ = load_assignment(REPO, path.parent.name)
+    if args.cell:
+        mutants = [m for m in mutants if m.cell in args.cell]
+    timeout = int(load_config(REPO).Execute.get("timeout", 30) or 30)
+    checks = run_mutants(path, mutants, timeout=timeout)
+    if checks.error:
+        print(f"ERROR: {checks.error}")
+        return 1
+    for o in checks.mutants:
+        first = o.first_failure
+        print(f"\n{'NAMED  ' if o.named else 'UNNAMED'} {o.cells[0]} / {o.name}: {o.hint}")
+        print(f"  caught by: {', '.join(o.failed) or 'NOTHING'}")
+        if first is not None:
+            lines = first.error.splitlines()
+            shown = lines[:1] + [ln for ln in lines[1:] if ln.startswith(("  - ", "Hint: "))]
+            print("  first failure, " + first.grade_id + ":\n    " + "\n    ".join(shown))
+    named = sum(o.named for o in checks.mutants)
+    print(f"\n{named} of {len(checks.mutants)} mutants named "
+          f"({100 * named / max(1, len(checks.mutants)):.0f} %)")
+    return 0
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m authoring", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -67,6 +97,10 @@ def main(argv=None) -> int:
     demo.add_argument("--broken", choices=["all", "first", "toy"], default="all",
                       help="where the broken submissions are handed in")
     demo.set_defaults(run=_demo)
+    mut = sub.add_parser("mutants", help="the harness on one notebook, with messages")
+    mut.add_argument("notebook", type=Path, help="source/<assignment>/<notebook>.ipynb")
+    mut.add_argument("--cell", action="append", help="only mutants of this answer cell")
+    mut.set_defaults(run=_mutants)
     docs = sub.add_parser("docs", help="regenerate the generated tables (README, docs/)")
     docs.add_argument("--readme-only", action="store_true",
                       help="only the README's list of notebooks (no harness run)")

@@ -26,7 +26,7 @@ from .mutants import Mutant, answer_cells, apply_mutants
 from .submissions import solution_notebook
 
 __all__ = ["HarnessError", "CellScore", "MutantOutcome", "SolutionRun", "MutantHarness",
-           "run_mutants", "defined_names"]
+           "run_mutants", "defined_names", "names_the_mistake"]
 
 # Defined in the kernel once: keep the objects bound to some names and forget the names;
 # put back every kept binding, newest first.
@@ -58,11 +58,22 @@ class CellScore:
     grade_id: str
     points: float
     score: float
-    error: str = ""
+    error: str = ""  # what the cell showed: ``ename: evalue`` (a check's whole message)
 
     @property
     def failed(self) -> bool:
         return self.score < self.points
+
+
+# Problems a check states that name the mistake without a hint.
+_SELF_NAMING = ("in place", "emitted a warning", "printed to stderr")
+
+
+def names_the_mistake(message: str) -> bool:
+    """Whether a failure message names the mistake -- a hint, or a problem that says
+    what was done wrong -- rather than only "values differ" or a wrong shape."""
+    return any(line.startswith("Hint: ") for line in message.splitlines()) or any(
+        marker in message for marker in _SELF_NAMING)
 
 
 @dataclass
@@ -80,6 +91,16 @@ class MutantOutcome:
     def points_lost(self) -> float:
         return sum(s.points - s.score for s in self.scores.values())
 
+    @property
+    def first_failure(self) -> CellScore | None:
+        """The first failing test cell in notebook order: what the student sees first."""
+        return next((s for s in self.scores.values() if s.failed), None)
+
+    @property
+    def named(self) -> bool:
+        first = self.first_failure
+        return first is not None and names_the_mistake(first.error)
+
 
 @dataclass
 class SolutionRun:
@@ -96,9 +117,9 @@ class SolutionRun:
 def _cell_error(cell) -> str:
     for o in cell.get("outputs", []):
         if o.get("output_type") == "error":
-            return f"{o.get('ename')}: {str(o.get('evalue', ''))[:200]}"
+            return f"{o.get('ename')}: {o.get('evalue', '')}"
         if o.get("output_type") == "stream" and o.get("name") == "stderr":
-            return "wrote to stderr: " + str(o.get("text", ""))[:200]
+            return "wrote to stderr: " + str(o.get("text", ""))
     return ""
 
 
@@ -254,7 +275,7 @@ class MutantHarness:
         if bad:
             raise HarnessError(
                 f"{self.source_path.name}: the solution itself fails "
-                + "; ".join(f"{g} ({s.error or 'partial score'})" for g, s in bad.items()))
+                + "; ".join(f"{g} ({s.error[:300] or 'partial score'})" for g, s in bad.items()))
 
     def __exit__(self, *exc):
         if self._stack is not None:
