@@ -166,6 +166,18 @@ def test_known_mistake_hint_wins():
     assert "Hint: did you add 1?" in msg
 
 
+def test_known_shape_mistake_hint():
+    hint = "db has one entry per output unit: sum dZ over the examples (axis 1)"
+    msg = failure("db", f_b, B, DOUT, mistakes=[Mistake(hint, shape=DOUT.shape)])
+    assert "Hint: " + hint in msg and msg.count("Hint:") == 1
+    msg = failure("db", f_b, B, DOUT.T, mistakes=[Mistake(hint, shape=DOUT.shape)])
+    assert hint not in msg
+    with pytest.raises(ValueError, match="is the expected shape"):
+        check.gradient("db", f_b, B, DB, mistakes=[Mistake(hint, shape=B.shape)])
+    with pytest.raises(ValueError, match="single output"):
+        check.gradient("db", f_b, B, DB, mistakes=[Mistake(hint, shape=(3,), output="db")])
+
+
 def test_relu_mask_mistake_is_caught():
     Z = RNG.standard_normal((4, 6))
     dout = RNG.standard_normal((4, 6))

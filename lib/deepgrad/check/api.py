@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any, Callable, Sequence
 
 from .capture import guarded_call
+from .hints import check_mistakes
 from .judge import decide
 from .records import Case, Mistake
 from .render import describe
@@ -48,7 +49,8 @@ def returns(fn: Callable, args: tuple = (), kwargs: dict | None = None, *,
     outputs : sequence of str, optional
         Names of the outputs when ``fn`` returns a tuple, e.g. ``("dw", "db")``.
     mistakes : sequence of Mistake
-        Known wrong answers; the hint of each one the output matches is shown.
+        Known wrong answers (a value, a transform of ``expected``, or a shape); the hint
+        of each one the output matches is shown.
     rtol, atol : float
         Tolerances of the value comparison (the rule of ``numpy.isclose``).
     name : str, optional
@@ -59,8 +61,11 @@ def returns(fn: Callable, args: tuple = (), kwargs: dict | None = None, *,
     CheckFailure
         If the output is wrong, an exception was raised, a warning was emitted, something
         was printed to stderr or an input was modified in place.
+    TypeError, ValueError
+        For a mistake in the test cell itself (args, kwargs or mistakes).
     """
     _check_args(args, kwargs)
+    check_mistakes(mistakes, expected, outputs)
     label = name or getattr(fn, "__name__", None) or "the function"
     case = Case(function=label, inputs={}, expected=expected, outputs=outputs,
                 rtol=rtol, atol=atol, mistakes=tuple(mistakes))
@@ -80,6 +85,7 @@ def returns(fn: Callable, args: tuple = (), kwargs: dict | None = None, *,
 def value(name: str, got: Any, expected: Any, *, rtol: float = 1e-6, atol: float = 1e-8,
           mistakes: Sequence[Mistake] = ()) -> None:
     """Check a value the student computed (a variable, not a call) against ``expected``."""
+    check_mistakes(mistakes, expected)
     decide(Case(function=name, inputs={}, got=got, expected=expected, rtol=rtol,
                 atol=atol, mistakes=tuple(mistakes), call=False))
 

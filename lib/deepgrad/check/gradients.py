@@ -14,6 +14,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from .capture import guarded_call, quiet
+from .hints import check_mistakes
 from .judge import decide
 from .records import Case, Mistake
 from .render import describe
@@ -135,7 +136,8 @@ def gradient(name: str, f: Callable[[np.ndarray], float], x: np.ndarray, analyti
         2.2e-16, max|f| over all evaluations), i.e. when both gradients are zero to
         numerical precision.
     mistakes : sequence of Mistake
-        Known wrong gradients; ``transform`` receives the numerical gradient.
+        Known wrong gradients; ``transform`` receives the numerical gradient, a
+        ``shape`` mistake matches a gradient of that shape.
         Generic mistakes are hinted without being listed: a constant factor (a missing
         1/m), the opposite sign, a transposed gradient, a gradient not summed over the
         batch.
@@ -146,7 +148,8 @@ def gradient(name: str, f: Callable[[np.ndarray], float], x: np.ndarray, analyti
         If the gradient is wrong or has the wrong shape, or calling ``f`` (or
         ``analytic``) raised, warned or printed to stderr.
     TypeError, ValueError
-        For a mistake in the test itself (name, f, x, h or rtol), naming the argument.
+        For a mistake in the test itself (name, f, x, h, rtol or mistakes), naming the
+        argument.
     """
     if type(name) is not str or not name:
         raise ValueError(f"name must be a non-empty str (what is checked), got {name!r}")
@@ -163,6 +166,7 @@ def gradient(name: str, f: Callable[[np.ndarray], float], x: np.ndarray, analyti
         if type(val) not in EXACT_SCALARS or type(val) in (bool, np.bool_) \
                 or not 0.0 < float(val) < math.inf:
             raise ValueError(f"{arg} must be a positive finite number, got {val!r}")
+    check_mistakes(mistakes, x)  # a shape mistake must differ from x's shape
     case = Case(function=name, inputs={"x": x.copy()}, expected=None, got=analytic,
                 kind="gradient", rtol=float(rtol), atol=0.0, mistakes=tuple(mistakes),
                 call=False)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from .records import Case, Hint
+from .records import Case, Hint, Mistake
 from .render import FACTOR, factor_phrase, ratio_text
 from .safe import all_finite, asarray, close, is_plain, isclose, ndarray, relative_error
 
@@ -38,13 +38,77 @@ def warning_hint(warnings: Sequence[str]) -> list[Hint]:
     return []
 
 
+def check_mistakes(mistakes: Sequence[Any], expected: Any,
+                   outputs: Sequence[str] | None = None) -> None:
+    """A mistake in the test cell itself (not the student's): say so at once.
+
+    Every entry must be a :class:`Mistake`; the ``output`` of a shape mistake must name
+    one of the outputs, and its shape must differ from the expected one (else it would
+    match every wrong value of the right shape).
+    """
+    for m in mistakes:
+        if type(m) is not Mistake:
+            raise TypeError("mistakes must hold check.Mistake(...) records, got an object "
+                            f"of type {type(m).__name__}")
+        if m.shape is None:
+            continue
+        e = expected if m.output is None else expected[output_key(m.output, expected,
+                                                                  outputs)]
+        if type(e) is ndarray and e.shape == m.shape:
+            raise ValueError(f"Mistake(shape={m.shape}) is the expected shape: a shape "
+                             "mistake must give a shape the right answer does not have")
+
+
+def output_key(output: str | int, expected: Any, outputs: Sequence[str] | None) -> Any:
+    """The index (or dict key) in ``expected`` of the output a Mistake names.
+
+    Raises ValueError, listing the outputs there are, when it names none of them.
+    """
+    if type(expected) is dict:
+        if output in expected:
+            return output
+        choices = f"one of the keys {list(expected)!r}"
+    elif type(expected) in (tuple, list):
+        names = list(outputs) if outputs is not None and len(outputs) == len(expected) \
+            else []
+        if type(output) is str and output in names:
+            return names.index(output)
+        if type(output) is int and 0 <= output < len(expected):
+            return output
+        choices = (f"one of {names!r} or " if names else "") \
+            + f"an index from 0 to {len(expected) - 1}"
+    else:
+        raise ValueError(f"output={output!r}: this check has a single output, leave "
+                         "output= out")
+    raise ValueError(f"output={output!r} names no output of this check: give {choices}")
+
+
+def _has_shape(m: Mistake, case: Case) -> bool:
+    """Whether the output (or the output ``m.output`` names) is a plain array of m.shape."""
+    got = case.got
+    if m.output is not None:
+        key = output_key(m.output, case.expected, case.outputs)
+        if type(got) is dict and type(key) is not int and key in got:
+            got = got[key]
+        elif type(got) in (tuple, list) and len(got) == len(case.expected) \
+                and type(key) is int:
+            got = got[key]
+        else:
+            return False
+    return type(got) is ndarray and is_plain(got) and got.shape == m.shape
+
+
 def mistake_hints(case: Case) -> list[Hint]:
     """The hint of every listed mistake the output matches."""
     hints = []
     for m in case.mistakes:
         try:
-            wrong = m.output(case.expected)
-            if wrong is not None and close(case.got, wrong, case.rtol, case.atol):
+            if m.shape is not None:
+                matched = _has_shape(m, case)
+            else:
+                wrong = m.wrong_output(case.expected)
+                matched = wrong is not None and close(case.got, wrong, case.rtol, case.atol)
+            if matched:
                 hints.append(Hint("mistake", m.hint))
         except Exception:  # a hint that cannot be computed is just not shown
             continue
@@ -112,7 +176,11 @@ def gradient_mistake_hints(case: Case) -> list[Hint]:
     hints = []
     for m in case.mistakes:
         try:
-            wrong = m.output(case.expected)
+            if m.shape is not None:
+                if _has_shape(m, case):
+                    hints.append(Hint("mistake", m.hint))
+                continue
+            wrong = m.wrong_output(case.expected)
             if wrong is None or not is_plain(wrong) or not is_plain(case.got):
                 continue
             w = asarray(wrong, dtype=float)

@@ -8,31 +8,85 @@ message of a :class:`CheckFailure`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from collections import abc
 from typing import Any, Callable, Protocol, Sequence
+
+from .. import validation
 
 
 @dataclass(frozen=True)
 class Mistake:
     """A known wrong answer and the hint to show when a student's output matches it.
 
+    Give exactly one of ``value``, ``transform`` and ``shape``::
+
+        check.Mistake("did you forget to divide by m?", value=2.448767603172127)
+        check.Mistake("is the minus sign missing?", transform=lambda e: -e)
+        check.Mistake("the output size is (n - f) // s + 1: did you forget the + 1?",
+                      shape=(2, 4, 4, 3))
+        check.Mistake("db has one entry per filter: sum dout over axes 0, 1 and 2",
+                      shape=(2, 3, 3, 4), output="db")
+
     Parameters
     ----------
     hint : str
         What the student probably did, phrased as a question they can act on, e.g.
-        ``"did you forget to divide by m?"``.
+        ``"did you forget to divide by m?"``. It is shown as written.
     value : object, optional
         The output this mistake produces for the checked input.
     transform : callable, optional
         ``transform(expected) -> wrong output``; use it when the wrong output is a
         function of the right one (``lambda e: -e``), so a visible test never has to
         spell out a formula.
+    shape : tuple of int, optional
+        The mistake is recognised by the shape it gives: it matches when the output is
+        a plain array of exactly this shape, whatever its values (an off-by-one in an
+        output size, a sum over the wrong axes). It must differ from the expected shape.
+    output : str or int, optional
+        Only with ``shape``, for a check of several outputs: the output the shape is
+        about -- its name in ``outputs=`` (``"db"``), its index in the expected tuple, or
+        its key in the expected dict. Without it, the whole output is compared (a shape
+        mistake then matches a function that returned one array instead of a tuple).
+
+    Raises
+    ------
+    ValueError
+        If not exactly one of ``value``, ``transform`` and ``shape`` is given, if a
+        shape entry is negative, or if ``output`` is given without ``shape``.
+    TypeError
+        If ``hint`` is not a str, ``transform`` is not callable, ``shape`` is not a
+        tuple (or list) of ints, or ``output`` is not a str or an int.
     """
 
     hint: str
     value: Any = None
     transform: Callable[[Any], Any] | None = None
+    shape: tuple[int, ...] | None = None
+    output: str | int | None = None
 
-    def output(self, expected: Any) -> Any:
+    def __post_init__(self) -> None:
+        validation.instance("hint", self.hint, str)
+        given = [k for k in ("value", "transform", "shape") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("a Mistake needs exactly one of value=, transform= and shape=, "
+                             f"got {' and '.join(k + '=' for k in given) or 'none of them'}")
+        if self.transform is not None:
+            validation.instance("transform", self.transform, abc.Callable,
+                                what="a function of the expected output")
+        if self.shape is not None:
+            validation.instance("shape", self.shape, (tuple, list),
+                                what="a tuple of ints, e.g. shape=(2, 4, 4, 3)")
+            object.__setattr__(self, "shape", tuple(
+                validation.integer(f"shape[{i}]", n, low=0) for i, n in enumerate(self.shape)))
+        if self.output is not None:
+            if self.shape is None:
+                raise ValueError("output= only goes with shape= (a value= or transform= "
+                                 "mistake describes every output)")
+            validation.instance("output", self.output, (str, int),
+                                what="the name (str) or index (int) of one output")
+
+    def wrong_output(self, expected: Any) -> Any:
+        """The wrong output of a ``value`` or ``transform`` mistake (None for ``shape``)."""
         if self.transform is not None:
             return self.transform(expected)
         return self.value
