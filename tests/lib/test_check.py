@@ -119,6 +119,48 @@ def test_shape_and_dtype_problems_are_named():
     assert "expected an array of floats, got dtype int64" in msg
 
 
+def test_integers_are_written_as_integers():
+    msg = failure(check.returns, lambda: 200704.0, expected=200960, name="flops")
+    assert "flops(...): expected 200960, got 200704\n" in msg
+    msg = failure(check.returns, lambda: 200960.4, expected=np.int64(200960), rtol=0,
+                  name="flops")
+    assert "expected 200960, got 200960.4\n" in msg
+    msg = failure(check.returns, lambda: (73728, 9344), expected=(73728, 8768),
+                  outputs=("params", "separable_params"), name="cost")
+    assert "separable_params: expected 8768, got 9344\n" in msg
+    msg = failure(check.returns, lambda: np.array([3, 5]), expected=np.array([3, 4]),
+                  name="sizes")
+    assert "at index (1,): expected 4, got 5\n" in msg
+    msg = failure(check.returns, lambda: float("nan"), expected=7, name="n")
+    assert "n(...): expected 7, got nan" in msg
+    # floats keep their rendering
+    msg = failure(check.returns, lambda: 200704.0, expected=200960.0, name="flops")
+    assert "expected 200960.0, got 200704.0" in msg
+
+
+def test_nested_tuples_and_lists_are_written_out():
+    layers = [(5, 1), (2, 2), (5, 1), (2, 2)]
+    msg = failure(check.returns, lambda layers: 11, (layers,), expected=16, name="rf")
+    assert "  layers = [(5, 1), (2, 2), (5, 1), (2, 2)]\n" in msg
+    rows = [((28, 28, 6), 156, 117600), ((14, 14, 6), 0, 4704)]
+    wrong = [((27, 27, 6), 156, 117600), ((14, 14, 6), 0, 4704)]
+    msg = failure(check.returns, lambda: wrong, expected=rows, name="table")
+    assert ("table(...)[0]: expected ((28, 28, 6), 156, 117600), got ((27, 27, 6), 156, "
+            "117600)") in msg
+    assert "    [0] = ((28, 28, 6), 156, 117600)\n" in msg  # Expected
+    assert "    [0] = ((27, 27, 6), 156, 117600)\n" in msg  # Got
+    msg = failure(check.value, "cfg", {"a": [(1, 2)], "b": (3,)}, {"a": [(1, 2)], "b": (4,)})
+    assert "cfg['b']: expected (4,), got (3,)" in msg
+    # too deep or too long: said by what it is
+    deep = ((((((1,),),),),),)
+    assert "<a tuple of length 1>" in failure(check.returns, lambda: deep, expected=(1.0,),
+                                               name="f")
+    msg = failure(check.returns, lambda x: 1.0, ([tuple(range(40))],), expected=2.0, name="f")
+    assert "x = [(0, 1, 2, 3, 4, 5, 6, 7, ...)]" in msg  # 8 items at most, as at the top
+    msg = failure(check.returns, lambda x: 1.0, ([("a" * 40,) * 3],), expected=2.0, name="f")
+    assert "x = [<a tuple of length 3>]" in msg
+
+
 def test_many_differences_are_summarised():
     msg = failure(check.returns, lambda: np.zeros((10, 10)), expected=np.ones((10, 10)),
                   name="f")
@@ -236,8 +278,8 @@ def test_mistake_needs_exactly_one_of_value_transform_shape():
 
 def test_mistake_shape_errors_in_the_test_cell_are_raised_at_once():
     expected = (np.ones((2, 1)), 1.0)
-    with pytest.raises(ValueError, match=r"output='dz' names no output of this check: "
-                                         r"give one of \['dw', 'db'\] or an index from 0 to 1"):
+    names = r"output='dz' names no output of this check: give one of \['dw', 'db'\] or "
+    with pytest.raises(ValueError, match=names + "an index from 0 to 1"):
         check.returns(lambda: expected, expected=expected, outputs=("dw", "db"),
                       mistakes=[Mistake("h", shape=(3,), output="dz")])
     with pytest.raises(ValueError, match="single output"):
@@ -266,6 +308,45 @@ def test_generic_hints(got, expected, words):
     assert "Hint: " in msg and words in msg
 
 
+@pytest.mark.parametrize("got, expected, hint", [
+    ((2, 4, 4, 3), (2, 5, 5, 3), "axes 1 and 2 have one entry too few (4 instead of 5)"),
+    ((5, 5, 5, 3), (2, 5, 5, 3), "axis 0 has 3 entries too many (5 instead of 2)"),
+    ((3, 6, 4), (2, 5, 4), "axis 0 has one entry too many (3 instead of 2); axis 1 has "
+                           "one entry too many (6 instead of 5)"),
+    ((3, 1), (3,), "one axis too many: (3, 1) instead of (3,), an extra axis of length 1 "
+                   "(drop it with a reshape, or leave out keepdims=True)"),
+    ((1, 3, 1), (3,), "2 axes too many: (1, 3, 1) instead of (3,), extra axes of length 1 "
+                      "(drop them with a reshape, or leave out keepdims=True)"),
+    ((4,), (1, 1, 1, 4), "3 axes too few: (4,) instead of (1, 1, 1, 4), missing axes of "
+                         "length 1 (add them with a reshape, or keepdims=True)"),
+    ((2, 3), (2, 3, 1), "one axis too few: (2, 3) instead of (2, 3, 1), a missing axis of "
+                        "length 1 (add it with a reshape, or keepdims=True)"),
+    ((2, 3, 5, 5), (2, 5, 5, 3), "the right axis lengths in another order: (2, 3, 5, 5) "
+                                 "instead of (2, 5, 5, 3); check which axis holds what "
+                                 "(np.transpose?)"),
+])
+def test_shape_hints_say_which_axis_is_off_and_by_how_much(got, expected, hint):
+    verdict, msg = verdict_of(check.returns, lambda: np.zeros(got),
+                              expected=np.ones(expected), name="f")
+    assert f"expected shape {expected}, got shape {got}" in msg  # the problem is unchanged
+    assert verdict.hints == [Hint("axes", hint)]
+    assert msg.endswith("\nHint: " + hint)
+
+
+def test_shape_hints_stay_quiet_when_nothing_lines_up():
+    for got, expected in (((2, 3), (4, 5, 6)), ((6,), (2, 2, 3))):
+        verdict, _ = verdict_of(check.returns, lambda: np.zeros(got),
+                                expected=np.ones(expected), name="f")
+        assert verdict.hints == []
+    # the more specific 2-D hints are not repeated axis by axis
+    verdict, _ = verdict_of(check.returns, lambda: np.zeros((3, 2)), expected=np.ones((2, 3)),
+                            name="f")
+    assert [h.kind for h in verdict.hints] == ["transposed"]
+    msg = failure(check.returns, lambda: (np.ones(2), np.zeros((4, 1))),
+                  expected=(np.ones(2), np.ones((3, 1))), outputs=("dw", "db"), name="g")
+    assert "Hint: db: axis 0 has one entry too many (4 instead of 3)" in msg
+
+
 def test_generic_hints_name_the_output_when_there_are_several():
     expected = (np.array([[-0.25], [0.5]]), 0.25)
     msg = failure(check.returns, lambda: (expected[0] * 3, 0.75), expected=expected,
@@ -276,6 +357,51 @@ def test_generic_hints_name_the_output_when_there_are_several():
                   outputs=("dw", "db"), name="grads")
     assert "Hint: dw: every value is 3 times" in msg
     assert "Hint: db: your output has the opposite sign" in msg
+
+
+def test_factor_hint_names_the_input_axis_it_is_the_length_of():
+    x, w = np.ones((2, 5, 5, 3)), np.ones((4, 2, 2, 3))
+    db = np.arange(1.0, 5.0)
+    msg = failure(check.returns, lambda x, w: db * 3, (x, w), expected=db, name="db")
+    assert ("Hint: every value is 3 times the expected one; 3 is x.shape[3] and w.shape[3] "
+            "(an axis you summed over or divided by?)") in msg
+    msg = failure(check.returns, lambda x, w: db / 5, (x, w), expected=db, name="db")
+    assert ("Hint: every value is 1/5 of the expected one; 3 is" not in msg
+            and "1/5 of the expected one; 5 is x.shape[1] and x.shape[2] (an axis" in msg)
+    A, Y = np.full((1, 4), 0.5), np.ones((1, 4))
+    msg = failure(check.returns, lambda A, Y: 8.0, (A, Y), expected=2.0, name="cost")
+    assert ("Hint: your value is 4 times the expected one; 4 is A.shape[1] and Y.shape[1] "
+            "(an axis you summed over or divided by?)") in msg
+    # an array inside a dict input; several outputs said together
+    verdict, msg = verdict_of(check.returns, lambda p: (DW * 7, 1.75),
+                              ({"W": np.ones((7, 1))},), expected=(DW, 0.25),
+                              outputs=("dw", "db"), name="grads")
+    assert [h.factor_axes for h in verdict.hints] == [("p['W'].shape[0]",)] * 2
+    assert ("Hint: dw, db are all 7 times the expected values; 7 is p['W'].shape[0] (an "
+            "axis you summed over or divided by?)") in msg
+
+
+def test_factor_hint_keeps_the_usual_end_when_no_input_axis_is_the_factor():
+    x = np.ones((2, 2, 2, 2, 2))  # 2 is the length of five axes: that names none
+    msg = failure(check.returns, lambda x: DW * 2, (x,), expected=DW, name="f")
+    assert msg.endswith("Hint: every value is 2 times the expected one: a missing or extra "
+                        "scale factor (1/m? the learning rate? a factor 2?)")
+    msg = failure(check.returns, lambda x: DW * 3, (np.ones((2, 4)),), expected=DW, name="f")
+    assert msg.endswith("every value is 3 times the expected one: a missing or extra "
+                        "scale factor (1/m? the learning rate? a factor 2?)")
+    msg = failure(check.returns, lambda x: DW * 2.37, (np.ones((2, 4)),), expected=DW,
+                  name="f")
+    assert "2.37 times the expected one: a missing or extra scale factor" in msg
+
+
+def test_factor_of_sqrt2_is_named():
+    w = np.arange(1.0, 5.0)
+    msg = failure(check.returns, lambda n: w / np.sqrt(2), (4,), expected=w, name="init")
+    assert msg.endswith("Hint: every value is 1/√2 of the expected one: a factor 2 missing "
+                        "or extra under a square root?")
+    msg = failure(check.returns, lambda: 0.3 * np.sqrt(2), expected=0.3, name="f")
+    assert msg.endswith("Hint: your value is √2 times the expected one: a factor 2 missing "
+                        "or extra under a square root?")
 
 
 def test_no_misleading_factor_hint_for_unrelated_numbers():

@@ -159,6 +159,20 @@ def test_not_summed_over_the_batch():
     assert "summing it over the examples gives the right gradient" in msg
 
 
+def test_wrong_shape_says_which_axis_is_off():
+    msg = failure("dW", f_W, W, np.zeros((3, 6)))
+    assert "expected shape (3, 5), got shape (3, 6)" in msg
+    assert msg.endswith("Hint: axis 1 has one entry too many (6 instead of 5)")
+    msg = failure("dW", f_W, W, np.zeros((1, 5)))
+    assert msg.endswith("Hint: axis 0 has 2 entries too few (1 instead of 3)")
+
+
+def test_factor_of_sqrt2_is_named():
+    msg = failure("dW", f_W, W, DW * np.sqrt(2))
+    assert msg.endswith("Hint: every value of your gradient is √2 times the right one: a "
+                        "factor 2 missing or extra under a square root?")
+
+
 def test_known_mistake_hint_wins():
     wrong = DW + 1.0
     msg = failure("dW", f_W, W, wrong,

@@ -33,6 +33,11 @@ def _wrong_type(name: str, want: str, got: Any) -> str:
     return f"{name}: expected {want}, got {describe(got)}"
 
 
+def _shown(e: Any) -> float | int:
+    """An entry of the expected array as the message writes it: an int when it is one."""
+    return e.item() if e.dtype.kind in "iu" else float(e)
+
+
 def _compare_scalar(name: str, got: Any, expected: Any, rtol: float,
                     atol: float) -> list[str]:
     ev = float(expected)
@@ -50,8 +55,9 @@ def _compare_scalar(name: str, got: Any, expected: Any, rtol: float,
     if bool(isclose(gv, ev, rtol, atol)):
         return []
     if math.isnan(gv):
-        return [f"{name}: expected {fmt(ev)}, got nan (a log of 0, 0/0, or an overflow?)"]
-    es, gs = fmt_pair(ev, gv)
+        return [f"{name}: expected {fmt(_shown(expected))}, got nan (a log of 0, 0/0, or "
+                "an overflow?)"]
+    es, gs = fmt_pair(_shown(expected), gv)
     return [f"{name}: expected {es}, got {gs}"]
 
 
@@ -73,12 +79,12 @@ def _compare_array(name: str, got: Any, e: Any, rtol: float, atol: float) -> lis
                         "(an array built from ints, or a comparison instead of a value?)")
     ok = asarray(isclose(g, e, rtol, atol))
     if not ok.all():
-        gf, ef = asarray(g, dtype=float), asarray(e, dtype=float)
+        gf = asarray(g, dtype=float)
         bad = list(zip(*(~ok).nonzero())) if ok.ndim else [()]
         lines = [f"{name}: {len(bad)} of {e.size} values differ"]
         for idx in bad[:5]:
             i = tuple(int(k) for k in idx)
-            es, gs = fmt_pair(float(ef[i]), float(gf[i]))
+            es, gs = fmt_pair(_shown(e[i]), float(gf[i]))
             lines.append(f"    at index {i}: expected {es}, got {gs}")
         if len(bad) > 5:
             lines.append(f"    ... and {len(bad) - 5} more")
@@ -136,7 +142,9 @@ def equal(case: Case) -> Verdict:
                 problems.append(f"{name}: expected {fmt(e)}, got {fmt(g)}")
         else:
             problems.extend(_compare(name, g, e, case.rtol, case.atol))
-    found = (hints.mistake_hints(case) or hints.output_hints(pairs)) if problems else []
+    found = []
+    if problems:
+        found = hints.mistake_hints(case) or hints.output_hints(pairs, case.inputs)
     return Verdict(passed=not problems, problems=problems, hints=found,
                    output_ok=not problems)
 

@@ -2,17 +2,19 @@
 
 Listed :class:`~deepgrad.check.records.Mistake` s come first; without a match, the
 mistakes that look the same in every exercise are recognised (transposed, opposite sign,
-a constant factor, broadcasting, 1-D instead of 2-D, not summed over the batch), and a
-warning gets an explanation. Nothing here renders several hints together: that is the
+a constant factor -- named after the input axis it is the length of, or √2 --,
+broadcasting, 1-D instead of 2-D, not summed over the batch, which axes of a wrong shape
+are off and by how much), and a warning gets an explanation. Nothing here renders several hints together: that is the
 report's job (:func:`deepgrad.check.render.hint_texts`).
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Sequence
 
 from .records import Case, Hint, Mistake
-from .render import FACTOR, factor_phrase, ratio_text
+from .render import and_list, factor_end, factor_phrase, ratio_text, whole_factor
 from .safe import all_finite, asarray, close, is_plain, isclose, ndarray, relative_error
 
 _WARNING_HINTS = (
@@ -115,17 +117,23 @@ def mistake_hints(case: Case) -> list[Hint]:
     return hints
 
 
-def output_hints(pairs: list[tuple[str, Any, Any]]) -> list[Hint]:
+def output_hints(pairs: list[tuple[str, Any, Any]],
+                 inputs: dict[str, Any] | None = None) -> list[Hint]:
     """Generic hints for each ``(name, got, expected)``; named when there are several."""
     if len(pairs) == 1:
-        return generic_hints(pairs[0][1], pairs[0][2])
-    return [Hint(h.kind, h.text, output=name, ratio=h.ratio)
+        return generic_hints(pairs[0][1], pairs[0][2], inputs)
+    return [replace(h, output=name)
             for name, got, expected in pairs if type(expected) not in (tuple, list, dict)
-            for h in generic_hints(got, expected)]
+            for h in generic_hints(got, expected, inputs)]
 
 
-def generic_hints(got: Any, expected: Any) -> list[Hint]:
-    """Hints for mistakes that look the same in every exercise."""
+def generic_hints(got: Any, expected: Any, inputs: dict[str, Any] | None = None
+                  ) -> list[Hint]:
+    """Hints for mistakes that look the same in every exercise.
+
+    ``inputs`` (the function's, by name) let a constant factor be named after the input
+    axis it is the length of.
+    """
     if not is_plain(got) or type(got) in (tuple, list):
         return []
     e = asarray(expected, dtype=float)
@@ -148,6 +156,8 @@ def generic_hints(got: Any, expected: Any) -> list[Hint]:
         if g.ndim == 1 and g.size == e.size:
             hints.append(Hint("1-D", f"your output is 1-D {g.shape}; keep it 2-D {e.shape} "
                               "(reshape, or keepdims=True)"))
+    if not hints and type(got) is ndarray and g.shape != e.shape:
+        hints.extend(axes_hint(g.shape, e.shape))
     if g.shape != e.shape or not e.size or not all_finite(g) or not all_finite(e):
         return hints
     if not (abs(e) > 0).any():
@@ -165,9 +175,70 @@ def generic_hints(got: Any, expected: Any) -> list[Hint]:
                 and not bool(isclose(r0, 1.0, 1e-6, 0.0))
                 and (ratio_text(r0) is not None or int(nz.sum()) >= 2)):
             what = "every value is" if g.ndim else "your value is"
+            axes = factor_axes(r0, inputs or {})
             hints.append(Hint("factor", f"{what} {factor_phrase(r0)} the expected "
-                              f"one{FACTOR}", ratio=r0))
+                              f"one{factor_end(r0, axes)}", ratio=r0, factor_axes=axes))
     return hints
+
+
+def factor_axes(ratio: float, inputs: dict[str, Any]) -> tuple[str, ...]:
+    """The input axes (``"x.shape[3]"``) whose length n is the factor: ratio = ±n or ±1/n.
+
+    Arrays among the inputs, and arrays in a dict input (``params['W'].shape[0]``), are
+    looked at. More than 4 such axes say nothing: none is returned.
+    """
+    n = whole_factor(ratio)
+    if n is None:
+        return ()
+    arrays = []
+    for name, v in inputs.items():
+        if type(v) is ndarray:
+            arrays.append((name, v))
+        elif type(v) is dict:
+            arrays.extend((f"{name}[{k!r}]", a) for k, a in v.items() if type(a) is ndarray)
+    axes = tuple(f"{name}.shape[{i}]" for name, a in arrays
+                 for i, length in enumerate(a.shape) if length == n)
+    return axes if len(axes) <= 4 else ()
+
+
+def axes_hint(got: tuple[int, ...], expected: tuple[int, ...]) -> list[Hint]:
+    """Which axes of a wrong shape are off and by how much (at most one hint).
+
+    "axes 1 and 2 have one entry too few (4 instead of 5)", "one axis too many: ...";
+    nothing when the shapes are not comparable axis by axis.
+    """
+    if not got or not expected or got == expected:
+        return []
+    if len(got) == len(expected):
+        if len(got) > 2 and sorted(got) == sorted(expected):
+            return [Hint("axes", f"the right axis lengths in another order: {got} instead "
+                     f"of {expected}; check which axis holds what (np.transpose?)")]
+        groups: dict[tuple[int, int], list[int]] = {}
+        for i, (g, e) in enumerate(zip(got, expected)):
+            if g != e:
+                groups.setdefault((g, e), []).append(i)
+        parts = []
+        for (g, e), axes in groups.items():
+            n = abs(g - e)
+            amount = ("one entry" if n == 1 else f"{n} entries") \
+                + (" too few" if g < e else " too many")
+            which = (f"axis {axes[0]} has" if len(axes) == 1
+                     else f"axes {and_list([str(a) for a in axes])} have")
+            parts.append(f"{which} {amount} ({g} instead of {e})")
+        return [Hint("axes", "; ".join(parts))]
+    squeezed_g = tuple(n for n in got if n != 1)
+    squeezed_e = tuple(n for n in expected if n != 1)
+    k = abs(len(got) - len(expected))
+    count = "one axis" if k == 1 else f"{k} axes"
+    if squeezed_g != squeezed_e:
+        return []
+    what, it = ("an extra axis", "it") if k == 1 else ("extra axes", "them")
+    if len(got) > len(expected):
+        return [Hint("axes", f"{count} too many: {got} instead of {expected}, {what} of "
+                     f"length 1 (drop {it} with a reshape, or leave out keepdims=True)")]
+    what = "a missing axis" if k == 1 else "missing axes"
+    return [Hint("axes", f"{count} too few: {got} instead of {expected}, {what} of "
+                 f"length 1 (add {it} with a reshape, or keepdims=True)")]
 
 
 # ----------------------------------------------------------------------------- gradients
@@ -214,7 +285,7 @@ def gradient_hints(got: Any, expected: Any, rtol: float) -> list[Hint]:
     c = float((g * e).sum()) / float((e * e).sum())
     if c != 0 and abs(c - 1) > 1e-6 and relative_error(g, c * e) < tol:
         return [Hint("factor", f"every value of your gradient is {factor_phrase(c)} the "
-                     f"right one{FACTOR}", ratio=c)]
+                     f"right one{factor_end(c)}", ratio=c)]
     return []
 
 
@@ -240,4 +311,4 @@ def _gradient_shape_hints(g: Any, e: Any, tol: float) -> list[Hint]:
         return [Hint("shape", f"your gradient has shape {g.shape} instead of {e.shape}: it "
                      "must have the shape of the variable it is taken with respect to "
                      "(reshape, or keepdims=True)")]
-    return []
+    return axes_hint(g.shape, e.shape)

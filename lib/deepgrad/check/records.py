@@ -101,7 +101,8 @@ class Hint:
     kind : str
         What the hint is about: ``"mistake"`` (a listed :class:`Mistake` matched),
         ``"warning"``, ``"factor"``, ``"sign"``, ``"transposed"``, ``"broadcast"``,
-        ``"1-D"``, ``"shape"`` or ``"batch"`` (a gradient not summed over the batch).
+        ``"1-D"``, ``"shape"``, ``"axes"`` (which axes of a wrong shape are off, and by
+        how much) or ``"batch"`` (a gradient not summed over the batch).
     text : str
         The sentence, about one output, without that output's name.
     output : str, optional
@@ -110,12 +111,16 @@ class Hint:
     ratio : float, optional
         For ``kind="factor"``: the constant ``got / expected``. Outputs that are all off
         by the same factor are reported in one sentence.
+    factor_axes : tuple of str
+        For ``kind="factor"``: the input axes whose length is the factor (or its
+        inverse), e.g. ``("x.shape[3]",)``; empty when none is.
     """
 
     kind: str
     text: str
     output: str | None = None
     ratio: float | None = None
+    factor_axes: tuple[str, ...] = ()
 
 
 @dataclass

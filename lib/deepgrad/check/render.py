@@ -7,6 +7,7 @@ into the message of a :class:`~deepgrad.check.records.CheckFailure`.
 
 from __future__ import annotations
 
+import math
 from typing import Any, Sequence
 
 import numpy as np
@@ -14,8 +15,16 @@ import numpy as np
 from .records import Case, Hint, Verdict
 from .safe import EXACT_SCALARS, array2string, ndarray
 
-#: The end of every constant-factor hint.
+#: The end of a constant-factor hint when nothing names the factor.
 FACTOR = ": a missing or extra scale factor (1/m? the learning rate? a factor 2?)"
+#: The end of a factor of √2 or 1/√2 (He's sqrt(2 / n) against sqrt(1 / n), say).
+SQRT2_FACTOR = ": a factor 2 missing or extra under a square root?"
+#: The end of a factor that is the length of an input's axis (after "; 3 is x.shape[3]").
+AXIS_FACTOR = " (an axis you summed over or divided by?)"
+_SQRT2 = math.sqrt(2.0)
+#: Nested tuples, lists and dicts are written out up to this depth and length.
+_NESTED_DEPTH = 4
+_NESTED_CHARS = 100
 
 
 def type_name(x: Any) -> str:
@@ -67,36 +76,59 @@ def fmt(x: Any, limit: int = 12, indent: str = "    ") -> str:
         return repr(float(x))
     if t in EXACT_SCALARS:
         return repr(x.item() if hasattr(x, "item") else x)
-    if t is dict:
-        items = [f"{safe_repr(k, 40)}: {_fmt_inner(v)}" for k, v in list(x.items())[:8]]
-        more = ", ..." if len(x) > 8 else ""
-        return "{" + ", ".join(items) + more + "}"
-    if t in (tuple, list):
-        items = [_fmt_inner(v) for v in x[:8]]
-        more = ", ..." if len(x) > 8 else ""
-        trail = "," if t is tuple and len(x) == 1 else ""
-        o, c = ("(", ")") if t is tuple else ("[", "]")
-        return o + ", ".join(items) + more + trail + c
+    if t in (dict, tuple, list):
+        return _fmt_container(x, 1)
     return safe_repr(x)
 
 
-def _fmt_inner(x: Any) -> str:
-    """A value inside a container: small arrays inline, larger ones by shape."""
+def _fmt_container(x: Any, depth: int) -> str:
+    """A tuple, list or dict on one line, its first 8 items each by :func:`_fmt_inner`."""
+    if type(x) is dict:
+        items = [f"{safe_repr(k, 40)}: {_fmt_inner(v, depth)}"
+                 for k, v in list(x.items())[:8]]
+        more = ", ..." if len(x) > 8 else ""
+        return "{" + ", ".join(items) + more + "}"
+    items = [_fmt_inner(v, depth) for v in x[:8]]
+    more = ", ..." if len(x) > 8 else ""
+    trail = "," if type(x) is tuple and len(x) == 1 else ""
+    o, c = ("(", ")") if type(x) is tuple else ("[", "]")
+    return o + ", ".join(items) + more + trail + c
+
+
+def _fmt_inner(x: Any, depth: int) -> str:
+    """A value inside a container: small arrays and small containers inline, larger ones
+    (or ones nested deeper than ``_NESTED_DEPTH``) by what they are."""
     if type(x) is ndarray:
         if x.size <= 6:
             return " ".join(fmt(x, 6).split())
         return f"<array of shape {x.shape}, dtype {x.dtype}>"
     if type(x) in (dict, tuple, list):
+        if depth < _NESTED_DEPTH:
+            text = _fmt_container(x, depth + 1)
+            if len(text) <= _NESTED_CHARS:
+                return text
         return f"<{describe(x)}>"
     return fmt(x)
 
 
-def fmt_pair(e: float, g: float) -> tuple[str, str]:
-    """Expected and got with 6 significant digits, or more when those look the same."""
+def fmt_pair(e: float | int, g: float) -> tuple[str, str]:
+    """Expected and got with 6 significant digits, or more when those look the same.
+
+    An int ``e`` (the expected value of an integer check) is written as an int, and so
+    is ``g`` when it is a whole number too: "expected 200960, got 200704".
+    """
     def g_(x: float, digits: int) -> str:
         text = f"{x:.{digits}g}"
         return text + ".0" if text.lstrip("-").isdigit() else text
 
+    if type(e) is int:
+        if float(g).is_integer() and abs(g) < 1e16:
+            return str(e), str(int(g))
+        for digits in (6, 10):  # enough digits that g does not read as e
+            gs = f"{g:.{digits}g}"
+            if float(gs) != e:
+                return str(e), gs
+        return str(e), repr(float(g))
     for digits in (6, 10):
         es, gs = g_(e, digits), g_(g, digits)
         if es != gs:
@@ -104,20 +136,55 @@ def fmt_pair(e: float, g: float) -> tuple[str, str]:
     return repr(float(e)), repr(float(g))
 
 
-def ratio_text(r: float) -> str | None:
-    """'4 times' / '1/4 of' for a ratio that looks like a forgotten factor, else None."""
+def whole_factor(r: float) -> int | None:
+    """n when the ratio r is ±n or ±1/n for a whole n >= 2 (a forgotten factor n)."""
     a = abs(r)
-    sign = "-" if r < 0 else ""
     if a >= 1.5 and abs(a - round(a)) <= 1e-6 * a:
-        return f"{sign}{round(a)} times"
+        return round(a)
     if 0 < a <= 0.75 and abs(1 / a - round(1 / a)) <= 1e-6 / a:
-        return f"{sign}1/{round(1 / a)} of"
+        return round(1 / a)
+    return None
+
+
+def is_sqrt2(r: float) -> bool:
+    """Whether the ratio r is ±√2 or ±1/√2."""
+    a = abs(r)
+    return abs(a - _SQRT2) <= 1e-6 * _SQRT2 or abs(a - 1 / _SQRT2) <= 1e-6 / _SQRT2
+
+
+def ratio_text(r: float) -> str | None:
+    """'4 times' / '1/4 of' / '√2 times' for a ratio that looks like a forgotten factor,
+    else None."""
+    sign = "-" if r < 0 else ""
+    n = whole_factor(r)
+    if n is not None:
+        return f"{sign}{n} times" if abs(r) > 1 else f"{sign}1/{n} of"
+    if is_sqrt2(r):
+        return f"{sign}√2 times" if abs(r) > 1 else f"{sign}1/√2 of"
     return None
 
 
 def factor_phrase(r: float) -> str:
-    """How a constant factor is said: '4 times', '1/4 of', or '2.37 times'."""
+    """How a constant factor is said: '4 times', '1/4 of', '√2 times' or '2.37 times'."""
     return ratio_text(r) or f"{r:.6g} times"
+
+
+def factor_end(r: float, axes: Sequence[str] = ()) -> str:
+    """How a constant-factor hint ends: what the factor is, when something names it.
+
+    ``axes`` are the input axes whose length is the factor (``"x.shape[3]"``), found by
+    :func:`deepgrad.check.hints.factor_axes`: "; 3 is x.shape[3] (an axis you summed
+    over or divided by?)". Else √2 is named, or the usual suspects are listed.
+    """
+    if axes:
+        return f"; {whole_factor(r)} is {and_list(axes)}{AXIS_FACTOR}"
+    return SQRT2_FACTOR if is_sqrt2(r) else FACTOR
+
+
+def and_list(words: Sequence[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    words = list(words)
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
 def output_name(case: Case) -> str:
@@ -133,7 +200,7 @@ def hint_texts(hints: Sequence[Hint | str]) -> list[str]:
     """
     named = [h for h in hints if type(h) is Hint and h.output is not None]
     together = (len(named) > 1 and all(h.kind == "factor" for h in named)
-                and len({factor_phrase(h.ratio) for h in named}) == 1)
+                and len({(factor_phrase(h.ratio), h.factor_axes) for h in named}) == 1)
     texts = []
     for h in hints:
         if type(h) is not Hint:
@@ -144,7 +211,8 @@ def hint_texts(hints: Sequence[Hint | str]) -> list[str]:
             texts.append(f"{h.output}: {h.text}")
         elif h is named[0]:
             texts.append(f"{', '.join(n.output for n in named)} are all "
-                         f"{factor_phrase(h.ratio)} the expected values{FACTOR}")
+                         f"{factor_phrase(h.ratio)} the expected values"
+                         f"{factor_end(h.ratio, h.factor_axes)}")
     return texts
 
 
