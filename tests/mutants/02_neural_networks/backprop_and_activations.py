@@ -27,6 +27,8 @@ MUTANTS = [
            "    out = x + y\n", "    out = x * y\n"),
     Mutant("add_backward", "add_dy_ones", "dy = 1 (local gradient without the upstream one)",
            "dy = dout\n", "dy = np.ones_like(dout)\n"),
+    Mutant("add_backward", "add_dy_zero", "dy = 0: only the first input gets the gradient",
+           "dy = dout\n", "dy = np.zeros_like(dout)\n"),
     # ---------------------------------------------------------------- subtract gate
     Mutant("subtract_backward", "sub_no_minus", "dy = +dout",
            "dy = -dout", "dy = dout"),
@@ -34,6 +36,8 @@ MUTANTS = [
            "dx = dout\n    dy = -dout", "dx = -dout\n    dy = dout"),
     Mutant("subtract_backward", "sub_forward_reversed", "forward computes y - x",
            "    out = x - y\n", "    out = y - x\n"),
+    Mutant("subtract_backward", "sub_both_negative", "dx = -dout and dy = -dout",
+           "dx = dout\n    dy = -dout", "dx = -dout\n    dy = -dout"),
     # ---------------------------------------------------------------- multiply gate
     Mutant("mul_backward", "mul_swapped", "dx = dout * x, dy = dout * y",
            "dx = dout * y\n    dy = dout * x", "dx = dout * x\n    dy = dout * y"),
@@ -43,6 +47,8 @@ MUTANTS = [
            "dx = dout * y", "dx = dout * x"),
     Mutant("mul_backward", "mul_forward_add", "forward adds",
            "    out = x * y\n", "    out = x + y\n"),
+    Mutant("mul_backward", "mul_cache_swapped", "caches (y, x): each gradient uses its own input",
+           "cache = (x, y)", "cache = (y, x)"),
     # ---------------------------------------------------------------- max gate
     Mutant("max_backward", "max_both", "passes the gradient to both inputs",
            "dx = dout * (x >= y)\n    dy = dout * (x < y)", "dx = dout\n    dy = dout"),
@@ -53,6 +59,9 @@ MUTANTS = [
            "dy = dout * (x < y)", "dy = dout * (x <= y)"),
     Mutant("max_backward", "max_forward_minimum", "forward takes the minimum",
            "out = np.maximum(x, y)", "out = np.minimum(x, y)"),
+    Mutant("max_backward", "max_tie_to_y", "a tie sends the gradient to y instead of x",
+           "dx = dout * (x >= y)\n    dy = dout * (x < y)",
+           "dx = dout * (x > y)\n    dy = dout * (x <= y)"),
     # ---------------------------------------------------------------- branch gate
     Mutant("branch_backward", "branch_overwrite", "keeps the last gradient only",
            "dx = dout1 + dout2", "dx = dout2"),
@@ -67,6 +76,10 @@ MUTANTS = [
            "dz = da * a * (1 - a)", "dz = da * (1 - a ** 2)"),
     Mutant("sigmoid_backward", "sigmoid_cache_z", "caches z, so the derivative uses z",
            "    cache = a\n", "    cache = z\n"),
+    Mutant("sigmoid_backward", "sigmoid_twice", "applies the sigmoid again to the cached output",
+           "dz = da * a * (1 - a)", "s = 1 / (1 + np.exp(-a))\n    dz = da * s * (1 - s)"),
+    Mutant("sigmoid_backward", "sigmoid_sign", "a * (a - 1): the opposite sign",
+           "dz = da * a * (1 - a)", "dz = da * a * (a - 1)"),
     # ---------------------------------------------------------------- tanh gate
     Mutant("tanh_backward", "tanh_square_of_difference", "(1 - a)**2",
            "dz = da * (1 - a ** 2)", "dz = da * (1 - a) ** 2"),
@@ -76,6 +89,8 @@ MUTANTS = [
            "    cache = a\n", "    cache = z\n"),
     Mutant("tanh_backward", "tanh_sigmoid_derivative", "a * (1 - a)",
            "dz = da * (1 - a ** 2)", "dz = da * a * (1 - a)"),
+    Mutant("tanh_backward", "tanh_twice", "applies tanh again to the cached output",
+           "dz = da * (1 - a ** 2)", "dz = da * (1 - np.tanh(a) ** 2)"),
     # ---------------------------------------------------------------- staged expression
     Mutant("staged_expression", "staged_no_branch_sum", "dx only along the product path",
            "dx = branch_backward(dx1, dx2)", "dx = dx1"),
@@ -85,6 +100,8 @@ MUTANTS = [
            "dz, dw = max_backward(dq, cache_q)", "dw, dz = max_backward(dq, cache_q)"),
     Mutant("staged_expression", "staged_upstream_f", "starts the backward pass with df = f instead of 1",
            "ds, dg = mul_backward(1.0, cache_f)", "ds, dg = mul_backward(f, cache_f)"),
+    Mutant("staged_expression", "staged_ds_dg_swapped", "unpacks mul_backward as (dg, ds)",
+           "ds, dg = mul_backward(1.0, cache_f)", "dg, ds = mul_backward(1.0, cache_f)"),
     # ---------------------------------------------------------------- numerical_gradient
     Mutant("numerical_gradient", "numgrad_one_sided", "one-sided difference",
            NUMGRAD_LOOP,
@@ -101,6 +118,8 @@ MUTANTS = [
            "        grad[i] = (f(x + h) - f(x - h)) / (2 * h)"),
     Mutant("numerical_gradient", "numgrad_int_copy", "copies without converting to float (ints truncate x + h)",
            "x = np.array(x, dtype=float)", "x = np.array(x)"),
+    Mutant("numerical_gradient", "numgrad_precedence", "/ 2 * h: divides by 2, then multiplies by h",
+           "(f_plus - f_minus) / (2 * h)", "(f_plus - f_minus) / 2 * h"),
     # ---------------------------------------------------------------- relative_error
     Mutant("relative_error", "relerr_mean", "mean instead of max",
            "float(np.max(", "float(np.mean("),
@@ -112,6 +131,9 @@ MUTANTS = [
            "np.abs(a) + np.abs(b)", "np.abs(a + b)"),
     Mutant("relative_error", "relerr_no_guard", "no 1e-8 guard: 0/0 = nan with a warning",
            "np.maximum(1e-8, np.abs(a) + np.abs(b))", "(np.abs(a) + np.abs(b))"),
+    Mutant("relative_error", "relerr_no_max", "returns the element-wise errors, not their maximum",
+           "return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))))",
+           "return np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))"),
     # ---------------------------------------------------------------- relu
     Mutant("relu_backward", "relu_np_max", "np.max(Z, 0): a reduction along axis 0",
            "A = np.maximum(Z, 0)", "A = np.max(Z, 0)"),
@@ -121,6 +143,8 @@ MUTANTS = [
            "dZ = dA * (Z > 0)", "dZ = dA * (Z < 0)"),
     Mutant("relu_backward", "relu_no_upstream", "returns the mask",
            "dZ = dA * (Z > 0)", "dZ = (Z > 0) * 1.0"),
+    Mutant("relu_backward", "relu_ge_zero", "derivative 1 at Z = 0 (Z >= 0, the notes' convention)",
+           "dZ = dA * (Z > 0)", "dZ = dA * (Z >= 0)"),
     # ---------------------------------------------------------------- leaky relu
     Mutant("leaky_relu_backward", "leaky_slope_01", "slope 0.1 (the lecture slide)",
            "A = np.where(Z > 0, Z, 0.01 * Z)", "A = np.where(Z > 0, Z, 0.1 * Z)"),
@@ -130,6 +154,8 @@ MUTANTS = [
            "np.where(Z > 0, 1.0, 0.01)", "np.where(Z > 0, 1.0, 0.01 * Z)"),
     Mutant("leaky_relu_backward", "leaky_backward_slope_01", "backward slope 0.1",
            "np.where(Z > 0, 1.0, 0.01)", "np.where(Z > 0, 1.0, 0.1)"),
+    Mutant("leaky_relu_backward", "leaky_ge_zero", "local gradient 1 at Z = 0 (Z >= 0)",
+           "np.where(Z > 0, 1.0, 0.01)", "np.where(Z >= 0, 1.0, 0.01)"),
     # ---------------------------------------------------------------- prelu
     Mutant("prelu_backward", "prelu_dalpha_not_summed", "dalpha as an array",
            "dalpha = float(np.sum(dA * np.where(Z > 0, 0.0, Z)))",
@@ -140,6 +166,10 @@ MUTANTS = [
            "dalpha = float(np.sum(", "dalpha = float(np.mean("),
     Mutant("prelu_backward", "prelu_fixed_slope", "dZ with the leaky slope 0.01",
            "dZ = dA * np.where(Z > 0, 1.0, alpha)", "dZ = dA * np.where(Z > 0, 1.0, 0.01)"),
+    Mutant("prelu_backward", "prelu_ge_zero", "local gradient 1 at Z = 0 (Z >= 0)",
+           "dZ = dA * np.where(Z > 0, 1.0, alpha)", "dZ = dA * np.where(Z >= 0, 1.0, alpha)"),
+    Mutant("prelu_backward", "prelu_dalpha_wrong_side", "dalpha summed where Z > 0",
+           "np.where(Z > 0, 0.0, Z)", "np.where(Z > 0, Z, 0.0)"),
     # ---------------------------------------------------------------- elu
     Mutant("elu_backward", "elu_notes_swapped", "the notes' ELU: branches swapped",
            "A = np.where(Z > 0, Z, alpha * np.expm1(np.minimum(Z, 0)))",
@@ -150,6 +180,8 @@ MUTANTS = [
            "alpha * np.exp(np.minimum(Z, 0))", "np.exp(np.minimum(Z, 0))"),
     Mutant("elu_backward", "elu_backward_overflow", "derivative np.exp(Z): overflow warning",
            "alpha * np.exp(np.minimum(Z, 0))", "alpha * np.exp(Z)"),
+    Mutant("elu_backward", "elu_ge_zero", "local gradient 1 at Z = 0 (Z >= 0)",
+           "dZ = dA * np.where(Z > 0, 1.0,", "dZ = dA * np.where(Z >= 0, 1.0,"),
     # ---------------------------------------------------------------- selu
     Mutant("selu_backward", "selu_notes_swapped", "the notes' SELU: branches swapped",
            "np.where(Z > 0, Z, SELU_ALPHA * np.expm1(np.minimum(Z, 0)))",
@@ -161,6 +193,8 @@ MUTANTS = [
            "A = np.where(Z > 0, SELU_LAMBDA * Z, SELU_ALPHA"),
     Mutant("selu_backward", "selu_backward_no_alpha", "derivative without alpha",
            "1.0, SELU_ALPHA * np.exp(np.minimum(Z, 0))", "1.0, np.exp(np.minimum(Z, 0))"),
+    Mutant("selu_backward", "selu_ge_zero", "local gradient lambda at Z = 0 (Z >= 0)",
+           "np.where(Z > 0, 1.0, SELU_ALPHA", "np.where(Z >= 0, 1.0, SELU_ALPHA"),
     # ---------------------------------------------------------------- maxout
     Mutant("maxout_backward", "maxout_argmin", "routes to the smallest piece",
            "winner = np.argmax(Z, axis=0)", "winner = np.argmin(Z, axis=0)"),
@@ -172,6 +206,9 @@ MUTANTS = [
     Mutant("maxout_backward", "maxout_mask_ties", "mask Z == max: ties get the gradient twice",
            "dZ = (np.arange(Z.shape[0]).reshape(-1, 1, 1) == winner) * dA",
            "dZ = (Z == Z.max(axis=0)) * dA"),
+    Mutant("maxout_backward", "maxout_tie_last", "a tie goes to the last winning piece",
+           "winner = np.argmax(Z, axis=0)",
+           "winner = Z.shape[0] - 1 - np.argmax(Z[::-1], axis=0)   # the last of the largest"),
     # ---------------------------------------------------------------- count_dead_units
     Mutant("count_dead_units", "dead_wrong_axis", "rows and columns confused",
            "np.all(A == 0, axis=1)", "np.all(A == 0, axis=0)"),
@@ -190,4 +227,6 @@ MUTANTS = [
            "return np.diag((Z.ravel() > 0).astype(float))", "return (Z > 0).astype(float)"),
     Mutant("relu_jacobian", "jacobian_bool", "a boolean matrix",
            "return np.diag((Z.ravel() > 0).astype(float))", "return np.diag(Z.ravel() > 0)"),
+    Mutant("relu_jacobian", "jacobian_ge_zero", "1 on the diagonal where z = 0 (z >= 0)",
+           "(Z.ravel() > 0)", "(Z.ravel() >= 0)"),
 ]
