@@ -80,6 +80,12 @@ MUTANTS = [
            "dz = da * a * (1 - a)", "s = 1 / (1 + np.exp(-a))\n    dz = da * s * (1 - s)"),
     Mutant("sigmoid_backward", "sigmoid_sign", "a * (a - 1): the opposite sign",
            "dz = da * a * (1 - a)", "dz = da * a * (a - 1)"),
+    Mutant("sigmoid_backward", "sigmoid_missing_a", "(1 - a) without the factor a",
+           "dz = da * a * (1 - a)", "dz = da * (1 - a)"),
+    Mutant("sigmoid_backward", "sigmoid_stable_branches_swapped",
+           "the stable sigmoid's two branches swapped: sigmoid(-z)",
+           "a = np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))",
+           "a = np.where(z >= 0, e / (1.0 + e), 1.0 / (1.0 + e))"),
     # ---------------------------------------------------------------- tanh gate
     Mutant("tanh_backward", "tanh_square_of_difference", "(1 - a)**2",
            "dz = da * (1 - a ** 2)", "dz = da * (1 - a) ** 2"),
@@ -156,6 +162,8 @@ MUTANTS = [
            "np.where(Z > 0, 1.0, 0.01)", "np.where(Z > 0, 1.0, 0.1)"),
     Mutant("leaky_relu_backward", "leaky_ge_zero", "local gradient 1 at Z = 0 (Z >= 0)",
            "np.where(Z > 0, 1.0, 0.01)", "np.where(Z >= 0, 1.0, 0.01)"),
+    Mutant("leaky_relu_backward", "leaky_forward_plain_relu", "the forward pass is a plain ReLU",
+           "A = np.where(Z > 0, Z, 0.01 * Z)", "A = np.maximum(Z, 0)"),
     # ---------------------------------------------------------------- prelu
     Mutant("prelu_backward", "prelu_dalpha_not_summed", "dalpha as an array",
            "dalpha = float(np.sum(dA * np.where(Z > 0, 0.0, Z)))",
@@ -182,6 +190,11 @@ MUTANTS = [
            "alpha * np.exp(np.minimum(Z, 0))", "alpha * np.exp(Z)"),
     Mutant("elu_backward", "elu_ge_zero", "local gradient 1 at Z = 0 (Z >= 0)",
            "dZ = dA * np.where(Z > 0, 1.0,", "dZ = dA * np.where(Z >= 0, 1.0,"),
+    Mutant("elu_backward", "elu_forward_alpha_1", "the forward pass ignores alpha (alpha = 1)",
+           "A = np.where(Z > 0, Z, alpha * np.expm1(np.minimum(Z, 0)))",
+           "A = np.where(Z > 0, Z, np.expm1(np.minimum(Z, 0)))"),
+    Mutant("elu_backward", "elu_derivative_is_value", "derivative alpha * (exp(Z) - 1), the value itself",
+           "alpha * np.exp(np.minimum(Z, 0))", "alpha * np.expm1(np.minimum(Z, 0))"),
     # ---------------------------------------------------------------- selu
     Mutant("selu_backward", "selu_notes_swapped", "the notes' SELU: branches swapped",
            "np.where(Z > 0, Z, SELU_ALPHA * np.expm1(np.minimum(Z, 0)))",
