@@ -324,6 +324,18 @@ def test_generic_hints(got, expected, words):
     ((2, 3, 5, 5), (2, 5, 5, 3), "the right axis lengths in another order: (2, 3, 5, 5) "
                                  "instead of (2, 5, 5, 3); check which axis holds what "
                                  "(np.transpose?)"),
+    ((2, 3), (3,), "one axis too many: (2, 3) instead of (3,), axis 0 is extra (not summed "
+                   "over it?)"),
+    ((5, 5, 3), (3,), "2 axes too many: (5, 5, 3) instead of (3,), axes 0 and 1 are extra "
+                      "(not summed over them?)"),
+    ((4, 3), (4,), "one axis too many: (4, 3) instead of (4,), axis 1 is extra (not summed "
+                   "over it?)"),
+    ((3, 3, 3), (3,), "2 axes too many: (3, 3, 3) instead of (3,) (not summed over the "
+                      "extra axes?)"),
+    ((3,), (2, 3), "one axis too few: (3,) instead of (2, 3), axis 0 is missing (summed "
+                   "over it by mistake?)"),
+    ((3,), (3, 3, 3), "2 axes too few: (3,) instead of (3, 3, 3) (summed over axes that "
+                      "should stay?)"),
 ])
 def test_shape_hints_say_which_axis_is_off_and_by_how_much(got, expected, hint):
     verdict, msg = verdict_of(check.returns, lambda: np.zeros(got),
@@ -334,7 +346,7 @@ def test_shape_hints_say_which_axis_is_off_and_by_how_much(got, expected, hint):
 
 
 def test_shape_hints_stay_quiet_when_nothing_lines_up():
-    for got, expected in (((2, 3), (4, 5, 6)), ((6,), (2, 2, 3))):
+    for got, expected in (((2, 3), (4, 5, 6)), ((6,), (2, 2, 3)), ((2, 3, 4), (2, 4))):
         verdict, _ = verdict_of(check.returns, lambda: np.zeros(got),
                                 expected=np.ones(expected), name="f")
         assert verdict.hints == []
@@ -379,6 +391,21 @@ def test_factor_hint_names_the_input_axis_it_is_the_length_of():
     assert [h.factor_axes for h in verdict.hints] == [("p['W'].shape[0]",)] * 2
     assert ("Hint: dw, db are all 7 times the expected values; 7 is p['W'].shape[0] (an "
             "axis you summed over or divided by?)") in msg
+
+
+def test_factor_hint_names_the_int_argument_it_is_first():
+    x = np.arange(1.0, 9.0).reshape(1, 2, 2, 2)
+    verdict, msg = verdict_of(check.returns, lambda x, size, stride: x / 2, (x, 2, 1),
+                              expected=x, name="pool")
+    assert (verdict.hints[0].factor_args, verdict.hints[0].factor_axes) == (("size",), ())
+    assert msg.endswith("Hint: every value is 1/2 of the expected one; 2 is size (a missing "
+                        "or extra factor?)")
+    msg = failure(check.returns, lambda x, size, stride: x * 2, (x, np.int64(2), 2),
+                  expected=x, name="pool")
+    assert msg.endswith("every value is 2 times the expected one; 2 is size and stride (a "
+                        "missing or extra factor?)")
+    msg = failure(check.returns, lambda x, flag: x * 2, (x, True), expected=x, name="f")
+    assert "2 is flag" not in msg  # a bool is not a number here
 
 
 def test_factor_hint_keeps_the_usual_end_when_no_input_axis_is_the_factor():

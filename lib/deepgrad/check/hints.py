@@ -2,10 +2,11 @@
 
 Listed :class:`~deepgrad.check.records.Mistake` s come first; without a match, the
 mistakes that look the same in every exercise are recognised (transposed, opposite sign,
-a constant factor -- named after the input axis it is the length of, or √2 --,
+a constant factor -- named after the int argument or the input axis it is, or √2 --,
 broadcasting, 1-D instead of 2-D, not summed over the batch, which axes of a wrong shape
-are off and by how much), and a warning gets an explanation. Nothing here renders several hints together: that is the
-report's job (:func:`deepgrad.check.render.hint_texts`).
+are off and by how much), and a warning gets an explanation. Nothing here renders
+several hints together: that is the report's job
+(:func:`deepgrad.check.render.hint_texts`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from typing import Any, Sequence
 
 from .records import Case, Hint, Mistake
 from .render import and_list, factor_end, factor_phrase, ratio_text, whole_factor
-from .safe import all_finite, asarray, close, is_plain, isclose, ndarray, relative_error
+from .safe import (all_finite, asarray, close, integer, is_plain, isclose, ndarray,
+                   relative_error)
 
 _WARNING_HINTS = (
     ("overflow encountered in exp",
@@ -175,21 +177,29 @@ def generic_hints(got: Any, expected: Any, inputs: dict[str, Any] | None = None
                 and not bool(isclose(r0, 1.0, 1e-6, 0.0))
                 and (ratio_text(r0) is not None or int(nz.sum()) >= 2)):
             what = "every value is" if g.ndim else "your value is"
-            axes = factor_axes(r0, inputs or {})
+            args, axes = factor_inputs(r0, inputs or {})
             hints.append(Hint("factor", f"{what} {factor_phrase(r0)} the expected "
-                              f"one{factor_end(r0, axes)}", ratio=r0, factor_axes=axes))
+                              f"one{factor_end(r0, args, axes)}", ratio=r0,
+                              factor_args=args, factor_axes=axes))
     return hints
 
 
-def factor_axes(ratio: float, inputs: dict[str, Any]) -> tuple[str, ...]:
-    """The input axes (``"x.shape[3]"``) whose length n is the factor: ratio = ±n or ±1/n.
+def factor_inputs(ratio: float, inputs: dict[str, Any]
+                  ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """What n is, when the ratio is ±n or ±1/n: (int arguments, input axes).
 
-    Arrays among the inputs, and arrays in a dict input (``params['W'].shape[0]``), are
-    looked at. More than 4 such axes say nothing: none is returned.
+    The int arguments equal to n (``"size"``) come first: a number passed to the function
+    is more telling than an axis that happens to have that length, so the axes
+    (``"x.shape[3]"``, also of the arrays in a dict input: ``"params['W'].shape[0]"``) are
+    only looked for when no argument is n. More than 4 axes say nothing: none is returned.
     """
     n = whole_factor(ratio)
     if n is None:
-        return ()
+        return (), ()
+    args = tuple(name for name, v in inputs.items()
+                 if (type(v) is int or isinstance(v, integer)) and v == n)
+    if args:
+        return args, ()
     arrays = []
     for name, v in inputs.items():
         if type(v) is ndarray:
@@ -198,7 +208,7 @@ def factor_axes(ratio: float, inputs: dict[str, Any]) -> tuple[str, ...]:
             arrays.extend((f"{name}[{k!r}]", a) for k, a in v.items() if type(a) is ndarray)
     axes = tuple(f"{name}.shape[{i}]" for name, a in arrays
                  for i, length in enumerate(a.shape) if length == n)
-    return axes if len(axes) <= 4 else ()
+    return (), axes if len(axes) <= 4 else ()
 
 
 def axes_hint(got: tuple[int, ...], expected: tuple[int, ...]) -> list[Hint]:
@@ -226,19 +236,33 @@ def axes_hint(got: tuple[int, ...], expected: tuple[int, ...]) -> list[Hint]:
                      else f"axes {and_list([str(a) for a in axes])} have")
             parts.append(f"{which} {amount} ({g} instead of {e})")
         return [Hint("axes", "; ".join(parts))]
-    squeezed_g = tuple(n for n in got if n != 1)
-    squeezed_e = tuple(n for n in expected if n != 1)
     k = abs(len(got) - len(expected))
-    count = "one axis" if k == 1 else f"{k} axes"
-    if squeezed_g != squeezed_e:
+    more = len(got) > len(expected)
+    it = "it" if k == 1 else "them"
+    text = (f"{'one axis' if k == 1 else f'{k} axes'} too {'many' if more else 'few'}: "
+            f"{got} instead of {expected}")
+    if tuple(n for n in got if n != 1) == tuple(n for n in expected if n != 1):
+        if more:
+            return [Hint("axes", f"{text}, {'an extra axis' if k == 1 else 'extra axes'} "
+                         f"of length 1 (drop {it} with a reshape, or leave out "
+                         "keepdims=True)")]
+        return [Hint("axes", f"{text}, {'a missing axis' if k == 1 else 'missing axes'} "
+                     f"of length 1 (add {it} with a reshape, or keepdims=True)")]
+    # the shorter shape is the end (or the start) of the longer one: those axes are right
+    long, short = (got, expected) if more else (expected, got)
+    ends = long[k:] == short
+    starts = long[:len(short)] == short
+    if not (ends or starts):
         return []
-    what, it = ("an extra axis", "it") if k == 1 else ("extra axes", "them")
-    if len(got) > len(expected):
-        return [Hint("axes", f"{count} too many: {got} instead of {expected}, {what} of "
-                     f"length 1 (drop {it} with a reshape, or leave out keepdims=True)")]
-    what = "a missing axis" if k == 1 else "missing axes"
-    return [Hint("axes", f"{count} too few: {got} instead of {expected}, {what} of "
-                 f"length 1 (add {it} with a reshape, or keepdims=True)")]
+    if ends and starts:  # (3, 3, 3) and (3,): which axes are extra is not known
+        return [Hint("axes", text + (" (not summed over the extra axes?)" if more
+                                     else " (summed over axes that should stay?)"))]
+    axes = list(range(k)) if ends else list(range(len(short), len(long)))
+    which = (f"axis {axes[0]} is" if k == 1
+             else f"axes {and_list([str(a) for a in axes])} are")
+    if more:
+        return [Hint("axes", f"{text}, {which} extra (not summed over {it}?)")]
+    return [Hint("axes", f"{text}, {which} missing (summed over {it} by mistake?)")]
 
 
 # ----------------------------------------------------------------------------- gradients

@@ -111,15 +111,19 @@ class Hint:
     ratio : float, optional
         For ``kind="factor"``: the constant ``got / expected``. Outputs that are all off
         by the same factor are reported in one sentence.
+    factor_args : tuple of str
+        For ``kind="factor"``: the int arguments of the call equal to the factor (or to
+        its inverse), e.g. ``("size",)``; empty when none is.
     factor_axes : tuple of str
-        For ``kind="factor"``: the input axes whose length is the factor (or its
-        inverse), e.g. ``("x.shape[3]",)``; empty when none is.
+        For ``kind="factor"``, when no argument is the factor: the input axes whose
+        length it is, e.g. ``("x.shape[3]",)``; empty when none is.
     """
 
     kind: str
     text: str
     output: str | None = None
     ratio: float | None = None
+    factor_args: tuple[str, ...] = ()
     factor_axes: tuple[str, ...] = ()
 
 

@@ -21,6 +21,8 @@ FACTOR = ": a missing or extra scale factor (1/m? the learning rate? a factor 2?
 SQRT2_FACTOR = ": a factor 2 missing or extra under a square root?"
 #: The end of a factor that is the length of an input's axis (after "; 3 is x.shape[3]").
 AXIS_FACTOR = " (an axis you summed over or divided by?)"
+#: The end of a factor that is an int argument (after "; 2 is size").
+ARG_FACTOR = " (a missing or extra factor?)"
 _SQRT2 = math.sqrt(2.0)
 #: Nested tuples, lists and dicts are written out up to this depth and length.
 _NESTED_DEPTH = 4
@@ -169,13 +171,17 @@ def factor_phrase(r: float) -> str:
     return ratio_text(r) or f"{r:.6g} times"
 
 
-def factor_end(r: float, axes: Sequence[str] = ()) -> str:
+def factor_end(r: float, args: Sequence[str] = (),
+               axes: Sequence[str] = ()) -> str:
     """How a constant-factor hint ends: what the factor is, when something names it.
 
-    ``axes`` are the input axes whose length is the factor (``"x.shape[3]"``), found by
-    :func:`deepgrad.check.hints.factor_axes`: "; 3 is x.shape[3] (an axis you summed
+    ``args`` are the int arguments equal to the factor (or its inverse), ``axes`` the
+    input axes whose length it is (found by :func:`deepgrad.check.hints.factor_inputs`):
+    "; 2 is size (a missing or extra factor?)", "; 3 is x.shape[3] (an axis you summed
     over or divided by?)". Else √2 is named, or the usual suspects are listed.
     """
+    if args:
+        return f"; {whole_factor(r)} is {and_list(args)}{ARG_FACTOR}"
     if axes:
         return f"; {whole_factor(r)} is {and_list(axes)}{AXIS_FACTOR}"
     return SQRT2_FACTOR if is_sqrt2(r) else FACTOR
@@ -200,7 +206,8 @@ def hint_texts(hints: Sequence[Hint | str]) -> list[str]:
     """
     named = [h for h in hints if type(h) is Hint and h.output is not None]
     together = (len(named) > 1 and all(h.kind == "factor" for h in named)
-                and len({(factor_phrase(h.ratio), h.factor_axes) for h in named}) == 1)
+                and len({(factor_phrase(h.ratio), h.factor_args, h.factor_axes)
+                         for h in named}) == 1)
     texts = []
     for h in hints:
         if type(h) is not Hint:
@@ -212,7 +219,7 @@ def hint_texts(hints: Sequence[Hint | str]) -> list[str]:
         elif h is named[0]:
             texts.append(f"{', '.join(n.output for n in named)} are all "
                          f"{factor_phrase(h.ratio)} the expected values"
-                         f"{factor_end(h.ratio, h.factor_axes)}")
+                         f"{factor_end(h.ratio, h.factor_args, h.factor_axes)}")
     return texts
 
 

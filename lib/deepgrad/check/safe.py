@@ -18,6 +18,7 @@ import numpy as np
 
 asarray = np.asarray
 ndarray = np.ndarray
+integer = np.integer
 array2string = np.array2string
 errstate = np.errstate
 zeros = np.zeros
