@@ -81,16 +81,32 @@ def mutants_markdown(tables: Mapping[str, Sequence[MutantOutcome]]) -> str:
            "in the mutated cell, runs every graded test cell below it that can reach the "
            "mistake (visible and hidden) and restores the kernel. A test cell fails on an "
            "error or any stderr output, as in nbgrader. Later answer cells (training runs) "
-           "are not re-run for this table, so *points lost* is a lower bound.", ""]
+           "are not re-run for this table, so *points lost* is a lower bound.", "",
+           "*The student reads* is the first failing check's hint (or, without one, its "
+           "first problem): what a student who made that mistake sees first. A mutant is "
+           "*named* (✓) when that message names the mistake (a hint, or a problem such as "
+           "\"modified its input in place\"), not only \"values differ\" or a shape.", ""]
     for assignment, outcomes in tables.items():
-        out += [f"## {assignment}", "", "| solution cell | mutant | mistake | caught by | "
-                "points lost |", "|---|---|---|---|---|"]
+        named = sum(o.named for o in outcomes)
+        out += [f"## {assignment}", "",
+                f"{named} of {len(outcomes)} mutants named "
+                f"({100 * named / max(1, len(outcomes)):.0f} %).", "",
+                "| solution cell | mutant | mistake | caught by | points lost | the student "
+                "reads | named |", "|---|---|---|---|---|---|---|"]
         for o in outcomes:
             caught = ", ".join(f"`{g}`" for g in o.failed) or "**nothing**"
-            out.append(f"| `{o.cells[0]}` | `{o.name}` | {o.hint.replace('|', '/')} | "
-                       f"{caught} | {o.points_lost:g} |")
+            words = _cell_text(o.first_words, 220)
+            out.append(f"| `{o.cells[0]}` | `{o.name}` | {_cell_text(o.hint)} | "
+                       f"{caught} | {o.points_lost:g} | {words} | "
+                       f"{'✓' if o.named else ''} |")
         out.append("")
     return "\n".join(out) + "\n"
+
+
+def _cell_text(text: str, limit: int = 400) -> str:
+    """Text for a markdown table cell: one line, no pipes, shortened."""
+    text = " ".join(text.split()).replace("|", "/")
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def notebooks_markdown(runs: Mapping[str, Sequence[SolutionRun]], *, when: str = "",

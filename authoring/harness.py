@@ -101,6 +101,18 @@ class MutantOutcome:
         first = self.first_failure
         return first is not None and names_the_mistake(first.error)
 
+    @property
+    def first_words(self) -> str:
+        """What the student reads first that matters: the first hint of the first failing
+        cell, else its first problem, else its first line."""
+        first = self.first_failure
+        if first is None:
+            return ""
+        lines = [ln.strip() for ln in first.error.splitlines() if ln.strip()]
+        pick = next((ln for ln in lines if ln.startswith("Hint: ")), None) or next(
+            (ln[2:] for ln in lines if ln.startswith("- ")), None) or (lines[0] if lines else "")
+        return pick
+
 
 @dataclass
 class SolutionRun:

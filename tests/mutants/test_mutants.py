@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from authoring.docs import MUTANTS_DOC, mutants_markdown
+from authoring.hints import declared_hints, shown_by
 from authoring.mutants import MutantError, apply_mutants, load_assignment
 from authoring.submissions import solution_notebook
 from deepgrad_instructor.cells import grade_id, is_answer
@@ -71,3 +72,37 @@ def test_docs_mutants_md_is_up_to_date(demo_class):
     doc = REPO / MUTANTS_DOC
     assert doc.exists() and doc.read_text() == want, (
         f"{MUTANTS_DOC} is out of date: run `make docs` (python -m authoring docs)")
+
+
+NAMED_FLOOR = 0.80
+
+
+def test_most_mutants_get_a_message_that_names_the_mistake(demo_class):
+    # The first failure a student sees should say what they did wrong (a hint, or a
+    # problem such as "modified its input in place"), not only "values differ" or a shape.
+    rows, named, total = [], 0, 0
+    for a, d in demo_class.assignments.items():
+        outcomes = d.mutant_outcomes
+        n = sum(o.named for o in outcomes)
+        named, total = named + n, total + len(outcomes)
+        rows.append(f"{a}: {n} of {len(outcomes)} named ({100 * n / len(outcomes):.0f} %)")
+    rate = named / total
+    print("\n" + "\n".join(rows) + f"\nall: {named} of {total} named ({100 * rate:.0f} %)")
+    assert rate >= NAMED_FLOOR, "\n".join(rows) + (
+        f"\nonly {100 * rate:.0f} % of the mutants get a message that names the mistake "
+        f"(at least {100 * NAMED_FLOOR:.0f} %): the UNNAMED ones in `python -m authoring "
+        "mutants <notebook>` need a check.Mistake")
+
+
+def test_every_declared_hint_is_shown_by_some_mistake(demo_class):
+    # A hint no mutant triggers is wrong (its value is not what the mistake gives) or
+    # unreachable (an earlier check of the same cell always fails first).
+    problems = []
+    for a, d in demo_class.assignments.items():
+        for nb in notebook_names(REPO, a):
+            outcomes = d.checks[nb].mutants
+            for hint in declared_hints(read_nb(REPO / "source" / a / nb)):
+                if not shown_by(hint, outcomes):
+                    problems.append(f"{a}/{nb}, {hint.cell}: {hint.text[:120]!r}")
+    assert not problems, (f"{len(problems)} hint(s) that no mutant shows (write the mutant "
+                          "that makes it show, or fix the hint):\n" + "\n".join(problems))
