@@ -68,16 +68,18 @@ class Mistake:
         validation.instance("hint", self.hint, str)
         given = [k for k in ("value", "transform", "shape") if getattr(self, k) is not None]
         if len(given) != 1:
-            raise ValueError("a Mistake needs exactly one of value=, transform= and shape=, "
-                             f"got {' and '.join(k + '=' for k in given) or 'none of them'}")
+            got = " and ".join(k + "=" for k in given) or "none of them"
+            raise ValueError("a Mistake needs exactly one of value=, transform= and "
+                             f"shape=, got {got}")
         if self.transform is not None:
             validation.instance("transform", self.transform, abc.Callable,
                                 what="a function of the expected output")
         if self.shape is not None:
             validation.instance("shape", self.shape, (tuple, list),
                                 what="a tuple of ints, e.g. shape=(2, 4, 4, 3)")
-            object.__setattr__(self, "shape", tuple(
-                validation.integer(f"shape[{i}]", n, low=0) for i, n in enumerate(self.shape)))
+            object.__setattr__(self, "shape", tuple(  # frozen: set once, as ints
+                validation.integer(f"shape[{i}]", n, low=0)
+                for i, n in enumerate(self.shape)))
         if self.output is not None:
             if self.shape is None:
                 raise ValueError("output= only goes with shape= (a value= or transform= "
