@@ -129,8 +129,8 @@ def diagnose(costs: np.ndarray, momentum: float = 0.0) -> tuple[str, str]:
     if not np.isfinite(c).all():
         return "too high", "learning rate too high: the cost grows until it is not a number"
     start = c[0]
-    # "Too high: final parameters are worse than random" -- the cost ends (or climbs)
-    # above where it started.
+    # The notes' "too high: final parameters are worse than random", read on the cost: it
+    # climbs above where it started (the accuracy need not drop, demos/learning_rate.ipynb).
     if c.max() > start * (1 + 1e-9):
         return "too high", "learning rate too high: the cost grows"
     if momentum == 0.0 and c.size > 1:

@@ -45,6 +45,8 @@ MUTANTS = [
            "return sigmoid(w.T @ X + b)", "return sigmoid(X.T @ w + b)"),
     Mutant("hypothesis", "hypothesis_minus_b", "subtracts b",
            "return sigmoid(w.T @ X + b)", "return sigmoid(w.T @ X - b)"),
+    Mutant("hypothesis", "hypothesis_no_sigmoid", "returns z = w^T X + b (forgot the sigmoid)",
+           "return sigmoid(w.T @ X + b)", "return w.T @ X + b"),
     Mutant("hypothesis", "hypothesis_1d", "element-wise sum: shape (m,)",
            "return sigmoid(w.T @ X + b)", "return sigmoid(np.sum(w * X, axis=0) + b)"),
     # ---------------------------------------------------------------- predict
@@ -69,6 +71,13 @@ MUTANTS = [
            COST, "return float(np.sum(Y * np.log(A) + (1 - Y) * np.log(1 - A)) / m)"),
     Mutant("compute_cost", "cost_no_clip", "no clipping: log(0) warning and inf/nan",
            "    A = np.clip(A, EPS, 1 - EPS)\n", ""),
+    Mutant("compute_cost", "cost_clip_below_only", "clips A away from 0 only: log(1 - 1) warns",
+           "A = np.clip(A, EPS, 1 - EPS)", "A = np.clip(A, EPS, None)"),
+    Mutant("compute_cost", "cost_select_terms_no_clip",
+           "picks -log a or -log(1 - a) by the label and silences the log(0) warning instead of clipping",
+           "    A = np.clip(A, EPS, 1 - EPS)\n    " + COST,
+           '    with np.errstate(divide="ignore"):\n'
+           "        return float(np.mean(np.where(Y == 1, -np.log(A), -np.log(1 - A))))"),
     Mutant("compute_cost", "cost_log10", "np.log10 instead of the natural log",
            COST, "return float(-np.sum(Y * np.log10(A) + (1 - Y) * np.log10(1 - A)) / m)"),
     Mutant("compute_cost", "cost_array", "returns a (1, 1) array (keepdims) instead of a float",
@@ -76,6 +85,13 @@ MUTANTS = [
     # ---------------------------------------------------------------- compute_gradients
     Mutant("compute_gradients", "grads_dw_no_divide", "dw not divided by m",
            "dw = (X @ dZ.T) / m", "dw = X @ dZ.T"),
+    Mutant("compute_gradients", "grads_no_divide", "neither gradient divided by m",
+           "    dw = (X @ dZ.T) / m\n    db = float(np.sum(dZ) / m)",
+           "    dw = X @ dZ.T\n    db = float(np.sum(dZ))"),
+    Mutant("compute_gradients", "grads_db_no_divide", "db not divided by m",
+           "db = float(np.sum(dZ) / m)", "db = float(np.sum(dZ))"),
+    Mutant("compute_gradients", "grads_dw_1d", "sums X * dZ over the examples: dw of shape (n_x,)",
+           "dw = (X @ dZ.T) / m", "dw = np.sum(X * dZ, axis=1) / m"),
     Mutant("compute_gradients", "grads_sign", "Y - A instead of A - Y",
            "dZ = A - Y", "dZ = Y - A"),
     Mutant("compute_gradients", "grads_db_not_summed", "db not summed over the batch",
@@ -85,8 +101,15 @@ MUTANTS = [
     Mutant("compute_gradients", "grads_db_keepdims", "db as a (1, 1) array",
            "db = float(np.sum(dZ) / m)", "db = np.sum(dZ, axis=1, keepdims=True) / m"),
     # ---------------------------------------------------------------- gradient_descent
-    Mutant("gradient_descent", "gd_ascent", "adds the gradient (ascent)",
-           "w = w - learning_rate * dw", "w = w + learning_rate * dw"),
+    Mutant("gradient_descent", "gd_ascent", "adds the gradients (ascent)",
+           "w = w - learning_rate * dw\n        b = b - learning_rate * db",
+           "w = w + learning_rate * dw\n        b = b + learning_rate * db"),
+    Mutant("gradient_descent", "gd_no_rate", "steps by the whole gradient (forgot the learning rate)",
+           "w = w - learning_rate * dw\n        b = b - learning_rate * db",
+           "w = w - dw\n        b = b - db"),
+    Mutant("gradient_descent", "gd_hypothesis_once", "computes A once, before the loop",
+           "    for i in range(num_iterations):\n        A = hypothesis(w, b, X)\n",
+           "    A = hypothesis(w, b, X)\n    for i in range(num_iterations):\n"),
     Mutant("gradient_descent", "gd_cost_after_update", "records the cost after the update",
            "        costs[i] = compute_cost(A, Y)\n        dw, db = compute_gradients(X, A, Y)\n"
            "        w = w - learning_rate * dw\n        b = b - learning_rate * db\n",
@@ -108,6 +131,8 @@ MUTANTS = [
            "return float(np.mean(Y_pred == Y))", "return float(100 * np.mean(Y_pred == Y))"),
     Mutant("accuracy", "accuracy_error_rate", "the error rate",
            "return float(np.mean(Y_pred == Y))", "return float(np.mean(Y_pred != Y))"),
+    Mutant("accuracy", "accuracy_divide_by_rows", "divides by Y.shape[0] (= 1) instead of m",
+           "return float(np.mean(Y_pred == Y))", "return float(np.sum(Y_pred == Y) / Y.shape[0])"),
     Mutant("accuracy", "accuracy_broadcast", "compares (1, m) with (m, 1): an (m, m) table",
            "return float(np.mean(Y_pred == Y))", "return float(np.mean(Y_pred == Y.T))"),
     # ---------------------------------------------------------------- train_cancer
@@ -118,7 +143,11 @@ MUTANTS = [
            "cancer_test_accuracy = accuracy(predict(w_cancer, b_cancer, cancer.X_test), cancer.Y_test)",
            "cancer_test_accuracy = accuracy(predict(w, b, cancer.X_test), cancer.Y_test)"),
     Mutant("train_cancer", "cancer_too_few_steps", "a tiny rate and a few iterations",
-           "learning_rate=0.5, num_iterations=1000", "learning_rate=1e-4, num_iterations=5"),
+           "cancer_learning_rate, cancer_iterations = 0.5, 1000",
+           "cancer_learning_rate, cancer_iterations = 1e-4, 5"),
+    Mutant("train_cancer", "cancer_trained_on_test", "trains on the test set (test accuracy 1.0)",
+           "gradient_descent(w, b, cancer.X_train, cancer.Y_train,",
+           "gradient_descent(w, b, cancer.X_test, cancer.Y_test,"),
     # ---------------------------------------------------------------- train_digits
     Mutant("train_digits", "digits_train_accuracy", "reports the training accuracy",
            "digits_test_accuracy = accuracy(predict(w_digits, b_digits, digits.X_test), digits.Y_test)",
@@ -127,10 +156,18 @@ MUTANTS = [
            "digits_test_accuracy = accuracy(predict(w_digits, b_digits, digits.X_test), digits.Y_test)",
            "digits_test_accuracy = accuracy(predict(w, b, digits.X_test), digits.Y_test)"),
     Mutant("train_digits", "digits_too_few_steps", "a tiny rate and a few iterations",
-           "learning_rate=0.5, num_iterations=500", "learning_rate=1e-4, num_iterations=5"),
+           "digits_learning_rate, digits_iterations = 0.5, 500",
+           "digits_learning_rate, digits_iterations = 1e-4, 5"),
+    Mutant("train_digits", "digits_trained_on_test", "trains on the test set",
+           "gradient_descent(w, b, digits.X_train, digits.Y_train,",
+           "gradient_descent(w, b, digits.X_test, digits.Y_test,"),
     # ---------------------------------------------------------------- compute_gradients_loop
     Mutant("compute_gradients_loop", "loop_no_divide_by_m", "forgets to divide by m",
            "    dw = dw / m\n    db = db / m\n", ""),
+    Mutant("compute_gradients_loop", "loop_dw_not_divided", "divides db by m but not dw",
+           "    dw = dw / m\n", ""),
+    Mutant("compute_gradients_loop", "loop_db_not_divided", "divides dw by m but not db",
+           "    db = db / m\n", ""),
     Mutant("compute_gradients_loop", "loop_db_overwritten", "db = dz instead of +=",
            "db += dz", "db = dz"),
     Mutant("compute_gradients_loop", "loop_swapped_index", "X[i, n] instead of X[n, i]",
@@ -147,14 +184,29 @@ MUTANTS = [
     Mutant("add_quadratic_features", "quad_times_two", "x * 2 instead of x ** 2",
            "np.vstack([x1, x2, x1**2, x2**2, x1 * x2])", "np.vstack([x1, x2, x1 * 2, x2 * 2, x1 * x2])"),
     # ---------------------------------------------------------------- train_circles
-    Mutant("train_circles", "circles_raw_features", "trains on x1, x2 only",
-           "w, b = initialize_parameters(5)\nw_quad, b_quad, costs_quad = gradient_descent(w, b, add_quadratic_features(circles.X_train),",
-           "w, b = initialize_parameters(2)\nw_quad, b_quad, costs_quad = gradient_descent(w, b, circles.X_train,"),
+    Mutant("train_circles", "circles_raw_features", "trains and tests on x1, x2 only",
+           "w, b = initialize_parameters(5)\n"
+           "w_quad, b_quad, costs_quad = gradient_descent(w, b, add_quadratic_features(circles.X_train),\n"
+           "                                              circles.Y_train, circles_learning_rate, circles_iterations)\n"
+           "circles_test_accuracy = accuracy(predict(w_quad, b_quad, add_quadratic_features(circles.X_test)),",
+           "w, b = initialize_parameters(2)\n"
+           "w_quad, b_quad, costs_quad = gradient_descent(w, b, circles.X_train,\n"
+           "                                              circles.Y_train, circles_learning_rate, circles_iterations)\n"
+           "circles_test_accuracy = accuracy(predict(w_quad, b_quad, circles.X_test),"),
     Mutant("train_circles", "circles_test_without_features", "predicts the test set from x1, x2 only",
            "predict(w_quad, b_quad, add_quadratic_features(circles.X_test))",
            "predict(w_quad, b_quad, circles.X_test)"),
     Mutant("train_circles", "circles_too_few_steps", "a tiny rate and a few iterations",
-           "learning_rate=1.0, num_iterations=2000", "learning_rate=1e-3, num_iterations=5"),
+           "circles_learning_rate, circles_iterations = 1.0, 2000",
+           "circles_learning_rate, circles_iterations = 1e-3, 5"),
+    Mutant("train_circles", "circles_train_accuracy", "reports the training accuracy",
+           "predict(w_quad, b_quad, add_quadratic_features(circles.X_test)),\n                                 circles.Y_test)",
+           "predict(w_quad, b_quad, add_quadratic_features(circles.X_train)),\n                                 circles.Y_train)"),
+    Mutant("train_circles", "circles_trained_on_test", "trains on the test set",
+           "gradient_descent(w, b, add_quadratic_features(circles.X_train),\n"
+           "                                              circles.Y_train,",
+           "gradient_descent(w, b, add_quadratic_features(circles.X_test),\n"
+           "                                              circles.Y_test,"),
 ]
 
 # The wrong students of the demo class (authoring.demo): each hands in the solution with
