@@ -205,7 +205,7 @@ MUTANTS = [
            "new_params = {k: params[k] - learning_rate * velocity[k] for k in params}"),
     Mutant("momentum_update", "mom_plus", "adds the step",
            "params[k] - learning_rate * new_velocity[k]", "params[k] + learning_rate * new_velocity[k]"),
-    Mutant("momentum_update", "mom_ema", "v = beta v + (1 - beta) grad (not the notes' form here)",
+    Mutant("momentum_update", "mom_ema", "v = beta v + (1 - beta) grad (not this exercise's form)",
            "beta * velocity[k] + grads[k]", "beta * velocity[k] + (1 - beta) * grads[k]"),
     Mutant("momentum_update", "mom_no_momentum", "velocity ignored",
            "beta * velocity[k] + grads[k]", "grads[k]"),
