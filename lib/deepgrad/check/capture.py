@@ -20,6 +20,7 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
+from .records import ForbiddenCall
 from .safe import deepcopy, errstate, same
 
 #: numpy's default error handling: what would reach stderr in a notebook. Underflow is
@@ -66,6 +67,9 @@ class Call:
             return None
         if isinstance(self.error, NotImplementedError):
             return _not_written(self.error, self.fn, who)
+        if isinstance(self.error, ForbiddenCall):
+            return (f"{who} calls {self.error.called}, which this exercise does not allow: "
+                    f"{self.error}")
         return f"{failed}:\n    " + _student_frames(self.error, test_frames)
 
 

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import inspect
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
+
+from .records import ForbiddenCall
 
 
 @contextlib.contextmanager
 def forbidding(module: Any, message: str, namespace: dict | None = None) -> Iterator[None]:
-    """Within the block, the public functions of ``module`` raise ``RuntimeError(message)``.
+    """Within the block, the public functions of ``module`` raise ``ForbiddenCall(message)``
+    (a RuntimeError; a check reports it as "it calls module.name, which this exercise does
+    not allow: message").
 
     For exercises whose answer the library already holds in fast form (the naive
     convolution of assignment 3 vs ``deepgrad.layers``): a hidden test calls the student's
@@ -29,18 +33,21 @@ def forbidding(module: Any, message: str, namespace: dict | None = None) -> Iter
                  and getattr(v, "__module__", None) == module.__name__]
     originals = {k: getattr(module, k) for k in names if hasattr(module, k)}
 
-    def refuse(*args: Any, **kwargs: Any) -> Any:
-        raise RuntimeError(message)
+    def refusal(name: str) -> Callable[..., Any]:
+        def refuse(*args: Any, **kwargs: Any) -> Any:
+            raise ForbiddenCall(message, f"{module.__name__}.{name}")
+        return refuse
 
-    bound = {}
+    bound: dict[str, Any] = {}
+    by_id: dict[int, str] = {}
     if namespace is not None:
-        targets = [id(v) for v in originals.values()]
-        bound = {k: v for k, v in namespace.items() if id(v) in targets}
+        by_id = {id(v): k for k, v in originals.items()}
+        bound = {k: v for k, v in namespace.items() if id(v) in by_id}
     try:
         for k in originals:
-            setattr(module, k, refuse)
-        for k in bound:
-            namespace[k] = refuse
+            setattr(module, k, refusal(k))
+        for k, v in bound.items():
+            namespace[k] = refusal(by_id[id(v)])
         yield
     finally:
         for k, v in originals.items():

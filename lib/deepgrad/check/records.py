@@ -176,3 +176,12 @@ class CheckFailure(AssertionError):
 
 class Judge(Protocol):
     def judge(self, case: Case) -> Verdict: ...
+
+
+class ForbiddenCall(RuntimeError):
+    """Raised by a library function that :func:`~deepgrad.check.forbidding` switched off:
+    the student's code called ``called`` where the exercise asks them to write it."""
+
+    def __init__(self, message: str, called: str):
+        super().__init__(message)
+        self.called = called
