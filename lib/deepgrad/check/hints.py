@@ -22,7 +22,8 @@ from .safe import (all_finite, asarray, close, integer, is_plain, isclose, ndarr
 _WARNING_HINTS = (
     ("overflow encountered in exp",
      "np.exp overflows for large inputs (np.exp(710.0) is inf): rearrange the formula so "
-     "that exp only sees inputs <= 0, or clip its input"),
+     "that exp only sees inputs <= 0 (clipping the input instead changes the result for "
+     "large inputs)"),
     ("divide by zero encountered in log",
      "np.log(0) is -inf: a probability reached exactly 0 or 1 (clip it away from 0 and 1 "
      "before the log)"),
