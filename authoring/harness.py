@@ -110,9 +110,21 @@ class MutantOutcome:
         if first is None:
             return ""
         lines = [ln.strip() for ln in first.error.splitlines() if ln.strip()]
-        pick = next((ln for ln in lines if ln.startswith("Hint: ")), None) or next(
-            (ln[2:] for ln in lines if ln.startswith("- ")), None) or (lines[0] if lines else "")
-        return pick
+        hint = next((ln for ln in lines if ln.startswith("Hint: ")), None)
+        if hint is not None:
+            return hint
+        at = next((k for k, ln in enumerate(lines) if ln.startswith("- ")), None)
+        if at is None:
+            return lines[0] if lines else ""
+        problem = lines[at][2:]
+        if problem.endswith(":"):  # "it raised an exception:" -- and which one
+            block = []
+            for ln in lines[at + 1:]:
+                if ln.startswith(("- ", "Expected", "Got", "Hint: ")):
+                    break
+                block.append(ln)
+            problem += " " + (block[-1] if block else "")
+        return problem
 
 
 @dataclass
