@@ -12,6 +12,8 @@ stride + 1``; fully connected data ``(n, m)``, one column per example.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -216,3 +218,57 @@ def logistic_probabilities(w, b, mean, scale, points, mode):
     """P(y = 1) of the model from ``logistic_gradient_descent``: points (2, m) -> (1, m)."""
     F = (logistic_features(points, mode) - mean[:, None]) / scale[:, None]
     return sigmoid(w.T @ F + b)
+
+
+# ----------------------------------------------------------------------------- init stats
+def deep_net_forward_backward(X, labels, weights, activation, batch_norm, eps=1e-5):
+    """One forward and backward pass of a fully connected net with no bias, in numpy.
+
+    X (n_x, m); labels (m,) ints; weights [W1 (n_1, n_x), ..., W_L, W_out (n_c, n_L)];
+    hidden layers ``Z = W A_prev``, optionally ``Ẑ = (Z - mean) / sqrt(var + eps)`` over
+    the batch (no learned scale), ``A = g(Ẑ)``; softmax and mean cross-entropy on the
+    output. Returns (A per hidden layer, dloss/dZ per hidden layer (before the
+    normalization), loss).
+    """
+    tanh = np.vectorize(math.tanh)  # libm's, as the kernel: both round tanh(z) to 1 alike
+
+    def sigmoid_stable(z):
+        e = np.exp(-np.abs(z))
+        return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+    g = {"tanh": tanh, "relu": lambda z: np.maximum(z, 0.0), "sigmoid": sigmoid_stable,
+         "linear": lambda z: z}
+    # Slopes from the outputs (1 - a², a (1 - a)), as written in the notes.
+    dg = {"tanh": lambda z, a: 1.0 - a * a, "relu": lambda z, a: (z > 0).astype(float),
+          "sigmoid": lambda z, a: a * (1.0 - a), "linear": lambda z, a: np.ones_like(z)}
+    m = X.shape[1]
+    A, acts, caches = X, [], []
+    for W in weights[:-1]:
+        Z = W @ A
+        if batch_norm:
+            mu, var = Z.mean(axis=1, keepdims=True), Z.var(axis=1, keepdims=True)
+            Zh = (Z - mu) / np.sqrt(var + eps)
+        else:
+            Zh, var = Z, None
+        A = g[activation](Zh)
+        acts.append(A)
+        caches.append((Zh, var))
+    logits = weights[-1] @ A
+    shifted = logits - logits.max(axis=0, keepdims=True)
+    P = np.exp(shifted) / np.exp(shifted).sum(axis=0, keepdims=True)
+    Y = np.zeros_like(P)
+    Y[labels, np.arange(m)] = 1.0
+    loss = float(np.mean(np.log(np.exp(shifted).sum(axis=0)) - shifted[labels, np.arange(m)]))
+    dA = weights[-1].T @ ((P - Y) / m)
+    grads = [None] * len(acts)
+    for layer in range(len(acts) - 1, -1, -1):
+        Zh, var = caches[layer]
+        dZh = dA * dg[activation](Zh, acts[layer])
+        if batch_norm:
+            dZ = (dZh - dZh.mean(axis=1, keepdims=True)
+                  - Zh * (dZh * Zh).mean(axis=1, keepdims=True)) / np.sqrt(var + eps)
+        else:
+            dZ = dZh
+        grads[layer] = dZ
+        dA = weights[layer].T @ dZ
+    return acts, grads, loss
