@@ -9,10 +9,16 @@ ipywidgets layer:
 - :func:`saturation_widget` / :class:`SaturationDemo` -- an activation's output and
   local gradient as the weight, input and bias change, the saturated region, and how
   the gradient through a chain of L such units vanishes or explodes with depth.
+- :func:`initialization_widget` / :class:`InitializationDemo` -- per-layer distributions
+  and standard deviations of the activations and gradients of a deep net on real digits
+  as the initialization scheme, depth, width, activation and batch norm change.
 """
 
+from .initialization import (InitializationDemo, InitializationResult,
+                             initialization_widget)
 from .learning_rate import LearningRateDemo, LearningRateResult, learning_rate_widget
 from .saturation import SaturationDemo, SaturationResult, saturation_widget
 
 __all__ = ["LearningRateDemo", "LearningRateResult", "learning_rate_widget",
-           "SaturationDemo", "SaturationResult", "saturation_widget"]
+           "SaturationDemo", "SaturationResult", "saturation_widget",
+           "InitializationDemo", "InitializationResult", "initialization_widget"]
