@@ -137,9 +137,11 @@ def test_batch_norm_makes_linear_layers_unit_std():
 def test_disable_jit_child_process_gives_the_same_numbers():
     code = ("import json; from deepgrad.kernels.init_stats import layer_statistics as f; "
             "s = f('he', 3, 8, 'tanh', True, seed=5); "
-            "print(json.dumps([s.activation_std.tolist(), s.gradient_std.tolist(), s.loss]))")
+            "print(json.dumps([s.activation_std.tolist(), s.gradient_std.tolist(), "
+            "s.loss]))")
     run = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
-                         text=True, timeout=300, env=dict(os.environ, NUMBA_DISABLE_JIT="1"))
+                         text=True, timeout=300,
+                         env=dict(os.environ, NUMBA_DISABLE_JIT="1"))
     assert run.returncode == 0 and run.stderr == "", run.stderr
     act, grad, loss = json.loads(run.stdout)
     s = layer_statistics("he", 3, 8, "tanh", True, seed=5)

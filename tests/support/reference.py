@@ -258,7 +258,8 @@ def deep_net_forward_backward(X, labels, weights, activation, batch_norm, eps=1e
     P = np.exp(shifted) / np.exp(shifted).sum(axis=0, keepdims=True)
     Y = np.zeros_like(P)
     Y[labels, np.arange(m)] = 1.0
-    loss = float(np.mean(np.log(np.exp(shifted).sum(axis=0)) - shifted[labels, np.arange(m)]))
+    picked = shifted[labels, np.arange(m)]
+    loss = float(np.mean(np.log(np.exp(shifted).sum(axis=0)) - picked))
     dA = weights[-1].T @ ((P - Y) / m)
     grads = [None] * len(acts)
     for layer in range(len(acts) - 1, -1, -1):

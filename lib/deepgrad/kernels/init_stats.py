@@ -224,7 +224,8 @@ def _network_statistics(X, labels, first, hidden, out, scales, depth, code, batc
             for j in range(m):
                 dz[i, j] = d_act[i, j] * _slope(zhat[layer, i, j], acts[layer, i, j], code)
             if batch_norm:
-                # Back through Ẑ = (Z - μ)·inv_std: dZ = inv_std·(dẐ - mean dẐ - Ẑ·mean(dẐ Ẑ)).
+                # Back through Ẑ = (Z - μ)·inv_std:
+                # dZ = inv_std·(dẐ - mean(dẐ) - Ẑ·mean(dẐ·Ẑ)), per unit over the batch.
                 mean_d = 0.0
                 mean_dh = 0.0
                 for j in range(m):
@@ -305,7 +306,8 @@ def _mini_batch() -> tuple[np.ndarray, np.ndarray]:
     sd = X.std(axis=1, keepdims=True)
     sd[sd == 0] = 1.0  # a pixel that is 0 in every digit stays 0
     pick = np.random.default_rng(0).permutation(X.shape[1])[:BATCH_SIZE]
-    return np.ascontiguousarray((X[:, pick] - mean) / sd), np.ascontiguousarray(labels[pick], dtype=np.int64)
+    return (np.ascontiguousarray((X[:, pick] - mean) / sd),
+            np.ascontiguousarray(labels[pick], dtype=np.int64))
 
 
 @functools.lru_cache(maxsize=2)

@@ -89,15 +89,16 @@ def _summary(s: LayerStatistics) -> tuple[str, bool]:
     g0, gL = s.gradient_std[0], s.gradient_std[-1]
     if L > 1:
         if aL == 0 or aL < a0 / FACTOR:
-            words.append(f"activations vanish: std {a0:.2g} in layer 1, {aL:.2g} in layer {L}")
+            words.append(f"activations vanish: std {a0:.2g} in layer 1, {aL:.2g} in "
+                         f"layer {L}")
             wrong = True
         elif aL > a0 * FACTOR:
             words.append(f"activations explode: std {a0:.2g} in layer 1, {aL:.2g} in "
                          f"layer {L}")
             wrong = True
         else:
-            words.append(f"activation std about constant ({a0:.2g} in layer 1, {aL:.2g} "
-                         f"in layer {L})")
+            words.append(f"activation std within a factor 10 ({a0:.2g} in layer 1, "
+                         f"{aL:.2g} in layer {L})")
         if g0 == 0 or g0 < gL / FACTOR:
             words.append(f"gradients vanish toward the input ({gL:.2g} at layer {L}, "
                          f"{g0:.2g} at layer 1)")
@@ -107,7 +108,8 @@ def _summary(s: LayerStatistics) -> tuple[str, bool]:
                          f"{g0:.2g} at layer 1)")
             wrong = True
         else:
-            words.append("gradient std about constant")
+            words.append(f"gradient std within a factor 10 ({gL:.2g} at layer {L}, "
+                         f"{g0:.2g} at layer 1)")
     if s.activation in ("tanh", "sigmoid") and s.saturated_share.max() > 0.5:
         k = int(np.argmax(s.saturated_share))
         words.append(f"saturated: {s.saturated_share[k]:.0%} of layer {k + 1}'s values "
@@ -263,8 +265,9 @@ class InitializationDemo:
         self._std_note.set_text(" and ".join(zero_std) + " std exactly 0 in some layers "
                                 "(not drawn)" if zero_std else "")
         bn = ", batch norm" if s.batch_norm else ""
-        self._title.set_text(f"{_scheme_label(s.scheme)}, {_ACTIVATION_LABELS[s.activation]}"
-                             f", {s.depth} layers of {s.width}{bn}: {result.summary}")
+        self._title.set_text(f"{_scheme_label(s.scheme)}, "
+                             f"{_ACTIVATION_LABELS[s.activation]}, {s.depth} layers of "
+                             f"{s.width}{bn}: {result.summary}")
         self._title.set_color("#b2182b" if result.problem else "#1b7837")
         self.renders += 1
         return figure_to_png(self.figure)
