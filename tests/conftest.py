@@ -50,3 +50,18 @@ def demo_class(tmp_path_factory):
     the infinite loop cheap (``make grade`` hands them in to every assignment)."""
     from authoring.demo import run_all
     return run_all(tmp_path_factory.mktemp("demo"), broken="toy", progress=lambda msg: None)
+
+
+# ---- the bounds-checked kernel run starts early (tests/support/boundscheck.py) -------
+BOUNDSCHECK_TEST = "test_kernel_tests_pass_with_bounds_checking"
+
+
+def pytest_collection_finish(session):
+    if any(item.name == BOUNDSCHECK_TEST for item in session.items):
+        from tests.support import boundscheck
+        boundscheck.start()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    from tests.support import boundscheck
+    boundscheck.stop()
