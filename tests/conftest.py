@@ -21,7 +21,7 @@ settings.load_profile("deepgrad")
 # ---- markers by layer ----------------------------------------------------------------
 # The test's folder under tests/ says its layer (markers are described in pytest.ini).
 LAYERS = {"lib": "runtime", "pipeline": "instructor", "mutants": "authoring",
-          "notebooks": "notebooks", "browser": "browser"}
+          "notebooks": "notebooks", "browser": "browser", "dev": "oracle"}
 SLOW_LAYERS = {"notebooks", "browser"}
 # Tests that use the session fixture ``demo_class`` below (the whole grading cycle) are slow.
 
