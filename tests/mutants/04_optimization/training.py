@@ -1,0 +1,118 @@
+"""Plausible student mistakes in source/04_optimization/training.ipynb.
+
+Each mutant replaces text (``old``, exactly once) in one solution cell; every one must make
+at least one graded test cell fail (tests/mutants/test_mutants.py, docs/mutants.md). Names
+start with ``tr_`` (unique across the assignment's two notebooks).
+"""
+
+from authoring.mutants import Mutant
+
+MUTANTS = [
+    # ---------------------------------------------------------------- bring_layers
+    Mutant("bring_layers", "tr_linear_no_bias", "bias forgotten in linear_forward",
+           "Z = W @ A_prev + b\n", "Z = W @ A_prev\n"),
+    Mutant("bring_layers", "tr_linear_bias_row", "bias added along the rows (b.T)",
+           "Z = W @ A_prev + b\n", "Z = W @ A_prev + b.T\n"),
+    Mutant("bring_layers", "tr_linear_dw_over_m", "dW and db divided by m again",
+           "return W.T @ dZ, dZ @ A_prev.T, np.sum(dZ, axis=1, keepdims=True)",
+           "m = dZ.shape[1]\n    return W.T @ dZ, dZ @ A_prev.T / m, np.sum(dZ, axis=1, keepdims=True) / m"),
+    Mutant("bring_layers", "tr_linear_db_mean", "db averaged instead of summed",
+           "np.sum(dZ, axis=1, keepdims=True)", "np.mean(dZ, axis=1, keepdims=True)"),
+    Mutant("bring_layers", "tr_relu_backward_da", "ReLU's derivative taken at dA",
+           "return dA * (Z > 0)", "return dA * (dA > 0)"),
+    Mutant("bring_layers", "tr_relu_backward_output", "multiplies by the ReLU output instead of its derivative",
+           "return dA * (Z > 0)", "return dA * np.maximum(Z, 0)"),
+    # ---------------------------------------------------------------- bring_softmax
+    Mutant("bring_softmax", "tr_softmax_no_max", "softmax without subtracting the maximum (overflow)",
+           "E = np.exp(Z - np.max(Z, axis=0, keepdims=True))", "E = np.exp(Z)"),
+    Mutant("bring_softmax", "tr_softmax_axis1", "softmax over the rows",
+           "E = np.exp(Z - np.max(Z, axis=0, keepdims=True))\n    return E / np.sum(E, axis=0, keepdims=True)",
+           "E = np.exp(Z - np.max(Z, axis=1, keepdims=True))\n    return E / np.sum(E, axis=1, keepdims=True)"),
+    Mutant("bring_softmax", "tr_cost_no_m", "cost not divided by m",
+           "return float(-np.sum(Y * np.log(np.clip(A, EPS, 1.0))) / Y.shape[1])",
+           "return float(-np.sum(Y * np.log(np.clip(A, EPS, 1.0))))"),
+    Mutant("bring_softmax", "tr_cost_mean", "np.mean over the whole array",
+           "return float(-np.sum(Y * np.log(np.clip(A, EPS, 1.0))) / Y.shape[1])",
+           "return float(-np.mean(Y * np.log(np.clip(A, EPS, 1.0))))"),
+    Mutant("bring_softmax", "tr_cost_no_clip", "log of 0 not clipped",
+           "np.log(np.clip(A, EPS, 1.0))", "np.log(A)"),
+    Mutant("bring_softmax", "tr_grad_sign", "softmax gradient (Y - A) / m",
+           "return (A - Y) / Y.shape[1]", "return (Y - A) / Y.shape[1]"),
+    Mutant("bring_softmax", "tr_grad_no_m", "softmax gradient not divided by m",
+           "return (A - Y) / Y.shape[1]", "return A - Y"),
+    # ---------------------------------------------------------------- bring_adam
+    Mutant("bring_adam", "tr_adam_t_after", "bias correction with the old t (t = 0 at the first step)",
+           't = config.get("t", 0) + 1\n    m = b1 * config.get("m", np.zeros_like(w)) + (1 - b1) * dw\n'
+           '    v = b2 * config.get("v", np.zeros_like(w)) + (1 - b2) * dw * dw\n'
+           '    m_hat = m / (1 - b1 ** t)\n    v_hat = v / (1 - b2 ** t)\n',
+           't = config.get("t", 0)\n    m = b1 * config.get("m", np.zeros_like(w)) + (1 - b1) * dw\n'
+           '    v = b2 * config.get("v", np.zeros_like(w)) + (1 - b2) * dw * dw\n'
+           '    m_hat = m / (1 - b1 ** t)\n    v_hat = v / (1 - b2 ** t)\n    t = t + 1\n'),
+    Mutant("bring_adam", "tr_adam_no_bias_correction", "no bias correction",
+           "m_hat = m / (1 - b1 ** t)\n    v_hat = v / (1 - b2 ** t)", "m_hat = m\n    v_hat = v"),
+    Mutant("bring_adam", "tr_adam_eps_inside", "epsilon inside the square root",
+           'np.sqrt(v_hat) + config["epsilon"]', 'np.sqrt(v_hat + config["epsilon"])'),
+    Mutant("bring_adam", "tr_adam_notes_one_plus", "the notes' (1 + beta1) * dw",
+           '(1 - b1) * dw', '(1 + b1) * dw'),
+    Mutant("bring_adam", "tr_adam_state_not_saved", "the moments not stored back in config",
+           'config["m"], config["v"], config["t"] = m, v, t', 'config["t"] = t'),
+    # ---------------------------------------------------------------- initialize
+    Mutant("initialize", "tr_init_notes_he", "the notes' He: 2 / sqrt(fan_in)",
+           '"he": np.sqrt(2.0 / n_prev)', '"he": 2.0 / np.sqrt(n_prev)'),
+    Mutant("initialize", "tr_init_xavier_fan_out", "Xavier and He scaled by the layer's own size",
+           '"xavier": np.sqrt(1.0 / n_prev), "he": np.sqrt(2.0 / n_prev)',
+           '"xavier": np.sqrt(1.0 / n_l), "he": np.sqrt(2.0 / n_l)'),
+    Mutant("initialize", "tr_init_transposed", "the notes' randn(fan_in, fan_out) shape",
+           "rng.standard_normal((n_l, n_prev))", "rng.standard_normal((n_prev, n_l))"),
+    Mutant("initialize", "tr_init_rng_per_layer", "a new generator in every layer",
+           'parameters[f"W{l}"] = rng.standard_normal',
+           'rng = np.random.default_rng(seed)\n        parameters[f"W{l}"] = rng.standard_normal'),
+    Mutant("initialize", "tr_init_he_as_xavier", "He with Xavier's factor",
+           '"he": np.sqrt(2.0 / n_prev)', '"he": np.sqrt(1.0 / n_prev)'),
+    Mutant("initialize", "tr_init_small_01", "small scheme 0.1 instead of 0.01",
+           '"small": 0.01', '"small": 0.1'),
+    # ---------------------------------------------------------------- batchnorm_forward
+    Mutant("batchnorm_forward", "tr_bn_ddof1", "unbiased variance (ddof=1)",
+           "var = np.var(x, axis=1, keepdims=True)", "var = np.var(x, axis=1, keepdims=True, ddof=1)"),
+    Mutant("batchnorm_forward", "tr_bn_axis0", "normalizes over the features instead of the examples",
+           "mu = np.mean(x, axis=1, keepdims=True)\n        var = np.var(x, axis=1, keepdims=True)",
+           "mu = np.mean(x, axis=0, keepdims=True)\n        var = np.var(x, axis=0, keepdims=True)"),
+    Mutant("batchnorm_forward", "tr_bn_eps_outside", "epsilon outside the square root",
+           "x_hat = (x - mu) / np.sqrt(var + eps)", "x_hat = (x - mu) / (np.sqrt(var) + eps)"),
+    Mutant("batchnorm_forward", "tr_bn_momentum_swapped", "momentum weights the batch",
+           'bn_param["running_mean"] = momentum * running_mean + (1 - momentum) * mu\n        bn_param["running_var"] = momentum * running_var + (1 - momentum) * var',
+           'bn_param["running_mean"] = (1 - momentum) * running_mean + momentum * mu\n        bn_param["running_var"] = (1 - momentum) * running_var + momentum * var'),
+    Mutant("batchnorm_forward", "tr_bn_test_updates_running", "running statistics updated at test time too",
+           "    else:\n        out = gamma * (x - running_mean) / np.sqrt(running_var + eps) + beta",
+           "    else:\n        out = gamma * (x - running_mean) / np.sqrt(running_var + eps) + beta\n"
+           "        bn_param[\"running_mean\"] = momentum * running_mean + (1 - momentum) * np.mean(x, axis=1, keepdims=True)\n"
+           "        bn_param[\"running_var\"] = momentum * running_var + (1 - momentum) * np.var(x, axis=1, keepdims=True)"),
+    Mutant("batchnorm_forward", "tr_bn_test_batch_stats", "test mode normalizes with the batch's statistics",
+           "out = gamma * (x - running_mean) / np.sqrt(running_var + eps) + beta",
+           "out = gamma * (x - np.mean(x, axis=1, keepdims=True)) / np.sqrt(np.var(x, axis=1, keepdims=True) + eps) + beta"),
+    Mutant("batchnorm_forward", "tr_bn_running_not_stored", "running averages computed but not stored in bn_param",
+           'bn_param["running_mean"] = momentum * running_mean + (1 - momentum) * mu\n        bn_param["running_var"] = momentum * running_var + (1 - momentum) * var',
+           'running_mean = momentum * running_mean + (1 - momentum) * mu\n        running_var = momentum * running_var + (1 - momentum) * var'),
+    Mutant("batchnorm_forward", "tr_bn_running_std", "running average of the standard deviation",
+           "(1 - momentum) * var\n", "(1 - momentum) * np.sqrt(var)\n"),
+    Mutant("batchnorm_forward", "tr_bn_no_sqrt", "divides by the variance",
+           "x_hat = (x - mu) / np.sqrt(var + eps)", "x_hat = (x - mu) / (var + eps)"),
+    # ---------------------------------------------------------------- batchnorm_backward
+    Mutant("batchnorm_backward", "tr_bnb_constant_stats", "mean and variance treated as constants",
+           "dx = (m * dx_hat - np.sum(dx_hat, axis=1, keepdims=True)\n          - x_hat * np.sum(dx_hat * x_hat, axis=1, keepdims=True)) / (m * std)",
+           "dx = dx_hat / std"),
+    Mutant("batchnorm_backward", "tr_bnb_mean_only", "the variance's path forgotten",
+           "\n          - x_hat * np.sum(dx_hat * x_hat, axis=1, keepdims=True)) / (m * std)", ") / (m * std)"),
+    Mutant("batchnorm_backward", "tr_bnb_no_gamma", "dx_hat = dout (gamma forgotten)",
+           "dx_hat = dout * gamma", "dx_hat = dout"),
+    Mutant("batchnorm_backward", "tr_bnb_dgamma_x", "dgamma from x instead of x_hat",
+           "dgamma = np.sum(dout * x_hat, axis=1, keepdims=True)",
+           "dgamma = np.sum(dout * x, axis=1, keepdims=True)"),
+    Mutant("batchnorm_backward", "tr_bnb_dbeta_mean", "dbeta averaged",
+           "dbeta = np.sum(dout, axis=1, keepdims=True)", "dbeta = np.mean(dout, axis=1, keepdims=True)"),
+    Mutant("batchnorm_backward", "tr_bnb_axis0", "dgamma and dbeta summed over the features",
+           "dbeta = np.sum(dout, axis=1, keepdims=True)\n    dgamma = np.sum(dout * x_hat, axis=1, keepdims=True)",
+           "dbeta = np.sum(dout, axis=0, keepdims=True)\n    dgamma = np.sum(dout * x_hat, axis=0, keepdims=True)"),
+    Mutant("batchnorm_backward", "tr_bnb_m_minus_one", "m - 1 in the formula",
+           "/ (m * std)", "/ ((m - 1) * std)"),
+]
