@@ -168,7 +168,13 @@ class BoundaryPlot:
         The grid; :meth:`update` takes probabilities of shape (len(x2), len(x1)).
     grid_points : ndarray, shape (2, resolution**2)
         The grid as points, in the row-major order of that array.
+    animated : bool
+        Create the 0.5 contour (redrawn on every :meth:`update`) as an animated artist,
+        for a widget that draws only what changed (:class:`deepgrad.widgets.live.
+        LiveFigure`). False by default.
     """
+
+    animated = False
 
     def __init__(self, ax: Axes, X: np.ndarray, Y: np.ndarray, resolution: int = 200,
                  title: str | None = None):
@@ -228,6 +234,15 @@ class BoundaryPlot:
             self._contour = self.ax.contour(self.x1_values, self.x2_values,
                                             np.where(np.isfinite(P), P, 0.5), levels=[0.5],
                                             colors="black", linewidths=2, zorder=1)
+            if self.animated:
+                self._contour.set_animated(True)
+
+    @property
+    def artists(self) -> list:
+        """What :meth:`update` changes: the shading and the contour (if drawn), and the
+        points drawn over them."""
+        return [self._image, *self._scatters] + (
+            [self._contour] if self._contour is not None else [])
 
 
 def plot_decision_boundary(predict_proba: Callable[[np.ndarray], np.ndarray],

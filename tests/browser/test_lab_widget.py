@@ -304,6 +304,59 @@ CONTROL_STATE_JS = """e => [
 ].join('|')"""
 
 
+# Slider-to-screen time of one move: from the move's first input event (pointer, key or
+# a select's change) to the new picture decoded and the next frame painted.
+ARM_TIMING_JS = """img => {
+  const t = window.__liveTiming = {start: null, shown: null};
+  const mark = e => { if (t.start === null) t.start = e.timeStamp; };
+  for (const type of ['pointerdown', 'keydown', 'change'])
+    document.addEventListener(type, mark, {capture: true, once: true});
+  const observer = new MutationObserver(() => {
+    observer.disconnect();
+    img.decode().catch(() => null).then(() => requestAnimationFrame(() => {
+      t.shown = performance.now(); }));
+  });
+  observer.observe(img, {attributes: true, attributeFilter: ['src']});
+}"""
+# The kernel's own numbers (deepgrad.widgets.live.timings) for the newest widget.
+KERNEL_TIMINGS_JS = """async ([path]) => {
+""" + _PANEL_JS + """
+const kernel = panel.sessionContext.session.kernel;
+let text = '';
+const future = kernel.requestExecute({code:
+  'from deepgrad.widgets.live import timings as _t; print(_t())',
+  silent: false, store_history: false});
+future.onIOPub = msg => { if (msg.header.msg_type === 'stream') text += msg.content.text; };
+await future.done;
+return text;
+}"""
+# Extra moves of the first slider (arrow keys) for a median, in demos/ notebooks only.
+TIMED_MOVES = 8
+
+
+def shown_after(page, picture, move) -> float | None:
+    """Do ``move()`` and return the milliseconds until the new picture is on screen
+    (None if the picture did not change within the timeout)."""
+    picture.evaluate(ARM_TIMING_JS)
+    move()
+    try:
+        page.wait_for_function("() => window.__liveTiming.shown !== null", timeout=30_000)
+    except PlaywrightTimeout:
+        return None
+    t = page.evaluate("() => window.__liveTiming")
+    return None if t["start"] is None else t["shown"] - t["start"]
+
+
+def record_timings(notebook: str, index: int, row: dict) -> None:
+    """Print the widget's timings; append them to $DEEPGRAD_WIDGET_TIMINGS (JSON lines)
+    when set (docs/benchmarks.md, "Widgets", is written from them)."""
+    print(f"\nWIDGET TIMINGS {notebook} cell {index}: {json.dumps(row)}")
+    target = os.environ.get("DEEPGRAD_WIDGET_TIMINGS")
+    if target:
+        with open(target, "a", encoding="utf-8") as f:
+            f.write(json.dumps(dict(notebook=notebook, cell=index, **row)) + "\n")
+
+
 def image_spread(png: bytes) -> float:
     """Standard deviation of the grey levels: ~0 for a blank (all-white) picture."""
     from PIL import Image
@@ -454,11 +507,12 @@ def test_every_control_changes_the_picture(browser, lab, shots, notebook, index)
         before_src, before_png = picture.get_attribute("src"), picture.screenshot()
         if image_spread(before_png) <= 10:
             fail("the widget's first picture is blank")
+        latencies = {}
         for n in range(controls.count()):
             control = controls.nth(n)
             name = control_name(control)
             state = control.evaluate(CONTROL_STATE_JS)
-            change_control(page, control)
+            latency = shown_after(page, picture, lambda: change_control(page, control))
             if control.evaluate(CONTROL_STATE_JS) == state:
                 fail(f"could not move the {name}", f"{n}_stuck")
             try:
@@ -469,6 +523,7 @@ def test_every_control_changes_the_picture(browser, lab, shots, notebook, index)
                 sent = False
             if not sent:
                 fail(f"moving the {name} did not change the picture", f"{n}_unchanged")
+            latencies[name] = latency
             settle(lab, notebook, picture)
             after_src, after_png = picture.get_attribute("src"), picture.screenshot()
             (shots / f"{tag}_{n}_{re.sub(r'[^a-z0-9]+', '_', name.lower())}.png"
@@ -479,8 +534,27 @@ def test_every_control_changes_the_picture(browser, lab, shots, notebook, index)
             if image_spread(after_png) <= 10:
                 fail(f"the picture is blank after moving the {name}", f"{n}_blank")
             before_src, before_png = after_src, after_png
-        print(f"\n{notebook} cell {index}: ran in {ran:.1f} s, "
-              f"{controls.count()} controls in {time.monotonic() - started - ran:.1f} s")
+        moved = time.monotonic() - started - ran
+        # Timings only (no assertion on them: speed goes in docs/benchmarks.md).
+        slider_moves = []
+        sliders = output.locator(".widget-hslider")
+        if notebook.startswith("demos/") and sliders.count():
+            handle = sliders.first.locator(".noUi-handle").first
+            for k in range(TIMED_MOVES):
+                handle.focus()
+                key = "ArrowRight" if k % 2 == 0 else "ArrowLeft"
+                slider_moves.append(shown_after(page, picture,
+                                                lambda: page.keyboard.press(key)))
+                settle(lab, notebook, picture)
+        every = [v for v in list(latencies.values()) + slider_moves if v is not None]
+        kernel = json.loads(page.evaluate(KERNEL_TIMINGS_JS, [notebook]).strip() or "null")
+        record_timings(notebook, index, {
+            "slider_to_screen_ms": {"median": float(np.median(every)) if every else None,
+                                    "n": len(every)},
+            "per_control_ms": latencies, "slider_moves_ms": slider_moves,
+            "kernel": kernel})
+        print(f"{notebook} cell {index}: ran in {ran:.1f} s, "
+              f"{controls.count()} controls in {moved:.1f} s")
     finally:
         page.close()
         lab.shut_down(notebook)

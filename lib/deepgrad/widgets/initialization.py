@@ -46,7 +46,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 from .. import validation
 from ..kernels.init_stats import (ACTIVATIONS, MAX_DEPTH, SCHEMES, LayerStatistics,
                                   layer_statistics)
-from ..plotting import figure_to_png
+from .live import LiveFigure, live_box, steady_limits
 from .saturation import _log10_label
 
 __all__ = ["InitializationResult", "InitializationDemo", "initialization_widget",
@@ -204,11 +204,13 @@ class InitializationDemo:
         ax.yaxis.set_major_locator(MaxNLocator(nbins=8, integer=True))
         ax.yaxis.set_major_formatter(FuncFormatter(_log10_label))
         ax.grid(True, color="#e5e5e5", lw=0.8)
-        ax.legend(loc="upper left", fontsize=8, framealpha=0.9)
+        # Opaque: the live figure pastes it over the lines (see LiveFigure).
+        self._legend = ax.legend(loc="upper left", fontsize=8, framealpha=1.0)
         self._std_note = ax.text(0.98, 0.03, "", transform=ax.transAxes, ha="right",
                                  fontsize=8, bbox=dict(boxstyle="square,pad=0.2",
                                                        fc="white", ec="none"))
         self._title = self.figure.suptitle("", fontsize=11, fontweight="bold")
+        self.live = LiveFigure(self.figure)
         self.renders = 0
 
     # ------------------------------------------------------------------------- compute
@@ -238,6 +240,11 @@ class InitializationDemo:
             low, high = -3.0, 3.0
         if high - low < 6.0:
             low, high = (low + high) / 2 - 3.0, (low + high) / 2 + 3.0
+        # Round limits (1, 2 or 5 x 10^k decades; the depth axis in steps of 5 layers):
+        # a small move keeps them, and the live figure draws no axis again.
+        self._hist_range = low, high = steady_limits(getattr(self, "_hist_range", None),
+                                                     low, high, steps=4)
+        right = 5 * math.ceil(s.depth / 5) + 0.5
         panels = ((s.activation_hist, act_log, s.activation_zero_share),
                   (s.gradient_hist, grad_log, s.gradient_zero_share))
         for (hist, std_log, zeros), image, line, note, ax in zip(
@@ -246,7 +253,7 @@ class InitializationDemo:
             image.set_data(hist.T)
             image.set_extent((0.5, s.depth + 0.5, edges[0], edges[-1]))
             line.set_data(depths, std_log)
-            ax.set_xlim(0.5, s.depth + 0.5)
+            ax.set_xlim(0.5, right)
             ax.set_ylim(low, high)
             k = int(np.argmax(zeros))
             note.set_text(f"exactly 0: {zeros[k]:.0%} of layer {k + 1}'s values"
@@ -258,8 +265,10 @@ class InitializationDemo:
         lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (-2.0, 2.0)
         if hi - lo < 4.0:
             lo, hi = (lo + hi) / 2 - 2.0, (lo + hi) / 2 + 2.0
+        self._std_range = lo, hi = steady_limits(getattr(self, "_std_range", None),
+                                                 lo, hi, steps=4)
         self.std_ax.set_ylim(lo - 0.08 * (hi - lo), hi + 0.25 * (hi - lo))
-        self.std_ax.set_xlim(0.5, s.depth + 0.5)
+        self.std_ax.set_xlim(0.5, right)
         zero_std = [name for name, v in (("activation", s.activation_std),
                                          ("gradient", s.gradient_std)) if not v.all()]
         self._std_note.set_text(" and ".join(zero_std) + " std exactly 0 in some layers "
@@ -270,7 +279,9 @@ class InitializationDemo:
                              f"{s.width}{bn}: {result.summary}")
         self._title.set_color("#b2182b" if result.problem else "#1b7837")
         self.renders += 1
-        return figure_to_png(self.figure)
+        return self.live.frame(
+            [*self._images, *self._std_lines, *self._zero_notes, self._act_line,
+             self._grad_line, self._std_note, self._title], overlays=[self._legend])
 
     def update(self, scheme: object = "xavier", depth: int = 10, width: int = 256,
                activation: str = "tanh", batch_norm: bool = False) -> bytes:
@@ -346,21 +357,12 @@ def initialization_widget(scheme: str = "xavier", depth: int = 10, width: int = 
         chosen = c["scale"] if c["scheme"] == "scale" else c["scheme"]
         return chosen, c["depth"], c["width"], c["activation"], c["batch_norm"]
 
-    image = widgets.Image(value=demo.update(*settings()), format="png",
-                          layout=widgets.Layout(max_width="100%"))
-
-    def redraw(change=None) -> None:
-        if (change is not None and change["owner"] is controls["scale"]
+    def moved(change) -> bool:
+        if (change["owner"] is controls["scale"]
                 and controls["scheme"].value != "scale"):
-            controls["scheme"].value = "scale"  # its own observer redraws, once
-            return
-        image.value = demo.update(*settings())
+            controls["scheme"].value = "scale"  # its own change redraws, once
+            return False
+        return True
 
-    for control in controls.values():
-        control.observe(redraw, names="value")
-    box = widgets.VBox([widgets.VBox(list(controls.values())), image])
-    box.controls = controls
-    box.image = image
-    box.demo = demo
-    return box
-
+    return live_box(controls, lambda v: demo.update(*settings()), demo=demo,
+                    on_change=moved)

@@ -26,7 +26,8 @@ from matplotlib.figure import Figure
 from .. import validation
 from ..data import make_blobs_2d, make_circles_2d
 from ..kernels.logistic import grid_probabilities, point_probabilities, train_on_points
-from ..plotting import BoundaryPlot, CostCurvePlot, decision_grid, figure_to_png
+from ..plotting import BoundaryPlot, CostCurvePlot, decision_grid
+from .live import LiveFigure, live_box, snapped_limits, steady_limits
 
 __all__ = ["DATASETS", "LearningRateResult", "LearningRateDemo", "diagnose",
            "learning_rate_widget"]
@@ -196,7 +197,11 @@ class LearningRateDemo:
         split = self.splits[self._shown_dataset]
         self._boundary = BoundaryPlot(boundary_ax, split.X_train, split.Y_train,
                                       resolution=resolution)
+        self._boundary.animated = True
+        # Opaque: the live figure pastes it over the shading (see LiveFigure).
+        boundary_ax.get_legend().get_frame().set_alpha(1.0)
         self._verdict_text = self.figure.suptitle("", fontsize=13, fontweight="bold")
+        self.live = LiveFigure(self.figure)
         self.renders = 0
 
     def compute(self, learning_rate: float, iterations: int, dataset: str = "blobs",
@@ -238,13 +243,16 @@ class LearningRateDemo:
         label = f"learning rate {result.learning_rate:.3g}"
         if result.momentum:
             label += f", momentum {result.momentum:.2g}"
-        self._cost_plot.update({label: result.costs})
+        # One line under a fixed name (the title says which rate): the same artist on
+        # every frame, updated in place.
+        self._cost_plot.update({"cost": result.costs})
         cost_ax = self._cost_plot.ax
         finite = result.costs[np.isfinite(result.costs)]
         if finite.size:
+            # Round limits: a small move keeps them, and the axes are not redrawn.
             top = max(float(finite.max()), math.log(2))
-            cost_ax.set_ylim(0.0, 1.12 * top)
-        cost_ax.set_xlim(0, max(1, result.iterations))
+            cost_ax.set_ylim(*steady_limits(cost_ax.get_ylim(), 0.0, 1.12 * top))
+        cost_ax.set_xlim(0, snapped_limits(0, max(1, result.iterations))[1])
         cost_ax.set_title(f"{label}, {result.iterations} iterations:\n"
                           f"final cost {result.final_cost:.4g}", fontsize=10)
         self._boundary.update(result.probabilities)
@@ -255,7 +263,10 @@ class LearningRateDemo:
         self._verdict_text.set_text(result.verdict)
         self._verdict_text.set_color(_STATUS_COLORS[result.status])
         self.renders += 1
-        return figure_to_png(self.figure)
+        return self.live.frame(
+            [*self._cost_plot.lines.values(), *self._boundary.artists, cost_ax.title,
+             self._boundary.ax.title, self._verdict_text],
+            layout_key=result.dataset, overlays=[self._boundary.ax.get_legend()])
 
     def update(self, learning_rate: float, iterations: int, dataset: str = "blobs",
                momentum: float = 0.0) -> bytes:
@@ -309,19 +320,6 @@ def learning_rate_widget(learning_rate: float = 0.1, iterations: int = 500,
             options=[(label, name) for name, (label, _) in DATASETS.items()],
             value=dataset, description="data", style=style, layout=wide),
     }
-    image = widgets.Image(value=demo.update(learning_rate, iterations, dataset, momentum),
-                          format="png", layout=widgets.Layout(max_width="100%"))
-
-    def redraw(_change=None) -> None:
-        image.value = demo.update(controls["learning_rate"].value,
-                                  controls["iterations"].value,
-                                  controls["dataset"].value,
-                                  controls["momentum"].value)
-
-    for control in controls.values():
-        control.observe(redraw, names="value")
-    box = widgets.VBox([widgets.VBox(list(controls.values())), image])
-    box.controls = controls
-    box.image = image
-    box.demo = demo
-    return box
+    return live_box(controls, lambda v: demo.update(v["learning_rate"], v["iterations"],
+                                                    v["dataset"], v["momentum"]),
+                    demo=demo)

@@ -70,7 +70,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from .. import validation
-from ..plotting import figure_to_png
+from .live import LiveFigure, live_box, steady_limits
 
 __all__ = ["ACTIVATIONS", "SATURATION_THRESHOLD", "MAX_DEPTH", "SaturationResult",
            "SaturationDemo", "saturation_widget"]
@@ -309,12 +309,14 @@ class SaturationDemo:
         ax.set_title("a chain of L units a_l = f(w·a_(l−1) + b), a_0 = x:\n"
                      "the gradient reaching the input", fontsize=10)
         ax.grid(True, color="#e5e5e5", lw=0.8)
-        self._legend = ax.legend(loc="lower left", fontsize=8, framealpha=0.9)
+        # Opaque: the live figure pastes its pixels over the lines (see LiveFigure).
+        self._legend = ax.legend(loc="lower left", fontsize=8, framealpha=1.0)
         self._depth_note = ax.text(0.98, 0.97, "", transform=ax.transAxes, ha="right",
                                    va="top", fontsize=8.5,
                                    bbox=dict(boxstyle="square,pad=0.2", fc="white",
                                              ec="none", alpha=0.85))
         self._title = self.figure.suptitle("", fontsize=12, fontweight="bold")
+        self.live = LiveFigure(self.figure)
         self.renders = 0
 
     # ------------------------------------------------------------------------- compute
@@ -393,7 +395,7 @@ class SaturationDemo:
         self._shades = [
             ax.fill_between(xs, 0, 1, where=r.saturated_mask, step="mid",
                             transform=ax.get_xaxis_transform(), color="#fdd49e",
-                            alpha=0.6, lw=0, zorder=0)
+                            alpha=0.6, lw=0, zorder=1.6, animated=True)
             for ax in (self.value_ax, self.slope_ax)]
         self.value_ax.set_title(
             f"shaded: saturated inputs, where f′ < {SATURATION_THRESHOLD:.0%} of its "
@@ -402,7 +404,8 @@ class SaturationDemo:
         lo, hi = float(r.values.min()), float(r.values.max())
         lo, hi = min(lo, r.value), max(hi, r.value)
         pad = 0.08 * (hi - lo) if hi > lo else 0.5
-        self.value_ax.set_ylim(lo - pad, hi + pad)
+        # Round limits: a small move keeps them, and the axis is not redrawn.
+        self.value_ax.set_ylim(*steady_limits(self.value_ax.get_ylim(), lo - pad, hi + pad))
         self.slope_ax.set_ylim(-0.06 * r.max_slope, 1.12 * r.max_slope)
 
         depths = r.depths
@@ -419,6 +422,10 @@ class SaturationDemo:
         low, high = float(finite.min()), float(finite.max())
         if high - low < 4.0:  # at least 4 decades, so the ticks are whole powers of 10
             low, high = (low + high) / 2 - 2.0, (low + high) / 2 + 2.0
+        # Round limits (1, 2 or 5 x 10^k decades): a small move keeps them, even where
+        # a small step of w moves the gradient by decades (far in saturation).
+        self._depth_range = low, high = steady_limits(getattr(self, "_depth_range", None),
+                                                      low, high, steps=4)
         span = high - low
         self.depth_ax.set_ylim(low - 0.08 * span, high + 0.3 * span)
         self.depth_ax.set_xlim(0.5, depths[-1] + 0.5)
@@ -428,7 +435,12 @@ class SaturationDemo:
         self._title.set_text(r.summary)
         self._title.set_color("#b2182b" if r.saturated else "#1b7837")
         self.renders += 1
-        return figure_to_png(self.figure)
+        # Only these change from one move to the next; the rest is a cached background.
+        return self.live.frame(
+            [self._value_line, self._value_point, self._slope_line, self._slope_point,
+             self._threshold_line, *self._shades, self._factor_line, self._gradient_line,
+             self._bound_line, self._depth_note, self._title],
+            layout_key=r.activation, overlays=[self._legend])
 
     @staticmethod
     def _depth_text(r: SaturationResult) -> str:
@@ -495,17 +507,5 @@ def saturation_widget(activation: str = "sigmoid", weight: float = 1.0, x: float
             value=bias, min=BIAS_RANGE[0], max=BIAS_RANGE[1], step=0.1,
             description="bias b", continuous_update=True, style=style, layout=wide),
     }
-    image = widgets.Image(value=demo.update(activation, weight, x, bias), format="png",
-                          layout=widgets.Layout(max_width="100%"))
-
-    def redraw(_change=None) -> None:
-        image.value = demo.update(controls["activation"].value, controls["weight"].value,
-                                  controls["x"].value, controls["bias"].value)
-
-    for control in controls.values():
-        control.observe(redraw, names="value")
-    box = widgets.VBox([widgets.VBox(list(controls.values())), image])
-    box.controls = controls
-    box.image = image
-    box.demo = demo
-    return box
+    return live_box(controls, lambda v: demo.update(v["activation"], v["weight"], v["x"],
+                                                    v["bias"]), demo=demo)

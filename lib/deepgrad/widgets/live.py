@@ -1,0 +1,417 @@
+"""Live widgets: what every widget of the course shares to redraw within ~100 ms.
+
+Two pieces, one for each cost that made a slider move show 0.2-0.9 s late:
+
+- :class:`LiveFigure` -- **drawing only what changed.** A widget's figure is drawn with
+  Agg once; its background (axes, ticks, labels, the artists that do not move) is kept,
+  and a frame restores that background and draws only the widget's *dynamic* artists
+  (the lines, points, images and texts that follow the sliders), then encodes the pixels
+  with Pillow at a fast PNG level. The background is drawn again only when an axes'
+  view limits or scales changed (the widgets round their limits so that a small move
+  keeps them: :func:`snapped_limits`) or when the widget says its static part changed
+  (``layout_key``). Redrawing one axes at a time was tried and dropped: finding what an
+  axes owns (its tight box) costs about as much as the text it saves. Text drawing was most of a full Agg draw (FreeType
+  glyph rendering and layout of every tick label), so skipping the background is most of
+  the gain.
+- :class:`LiveWiring` / :func:`live_box` -- **coalescing.** In a kernel, an observer on
+  the controls only records that something changed and wakes one drawing thread; the
+  thread draws the newest settings, so moves that arrive while a frame is being drawn are
+  merged into the next frame instead of queueing one frame each. The kernel goes back to
+  reading messages at once. Outside a kernel (tests, scripts) it draws synchronously, so
+  ``box.image.value`` is up to date right after a control is set.
+
+Both only use matplotlib's Agg, Pillow and an ``ipywidgets.Image``: the same picture in
+JupyterLab, in classic Notebook and in Voila (no front-end extension to install).
+
+Measured on the course's busy 2-core machine: docs/benchmarks.md, "Widgets".
+
+Why not a browser-side plotting library (bqplot, anywidget + canvas)? See the same
+section: it would move the drawing to the browser, but every widget's figure (contours,
+log axes with Unicode labels, heat maps, shaded regions) would have to be rewritten, and
+the Agg path measured well within the budget once only the dynamic artists are drawn.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+import time
+import weakref
+from collections.abc import Callable, Hashable, Iterable, Mapping
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+__all__ = ["LiveFigure", "LiveWiring", "live_box", "encode_png", "in_kernel",
+           "snapped_limits", "steady_limits", "timings"]
+
+#: zlib level of the PNG frames: 1 encodes a 1000 x 400 frame in ~10 ms (6, Pillow's
+#: default, ~15-30 ms) for files ~10 % larger, which the local socket does not notice.
+PNG_LEVEL = 1
+
+
+def encode_png(rgba: np.ndarray, level: int = PNG_LEVEL) -> bytes:
+    """RGBA pixels (h, w, 4) as PNG bytes (RGB: the figures are opaque)."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(rgba[..., :3])).save(
+        buffer, format="PNG", compress_level=level)
+    return buffer.getvalue()
+
+
+def snapped_limits(low: float, high: float, steps: int = 5) -> tuple[float, float]:
+    """``(low, high)`` widened outward to multiples of a round step (1, 2 or 5 x 10^k,
+    about ``(high - low) / steps``): small moves of a slider then keep the same axis
+    limits, so a frame redraws no axis (see :class:`LiveFigure`)."""
+    low, high = float(low), float(high)
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return low, high
+    if high <= low:
+        half = max(abs(low), 1.0) * 0.5
+        low, high = low - half, high + half
+    raw = (high - low) / steps
+    power = 10.0 ** np.floor(np.log10(raw))
+    step = next(k * power for k in (1.0, 2.0, 5.0, 10.0) if k * power >= raw)
+    return float(np.floor(low / step) * step), float(np.ceil(high / step) * step)
+
+
+def steady_limits(current: tuple[float, float] | None, low: float, high: float,
+                  steps: int = 5, fill: float = 0.4) -> tuple[float, float]:
+    """Axis limits for data in ``[low, high]`` that change as rarely as possible: the
+    ``current`` limits while they hold the data and the data fill at least ``fill`` of
+    them, else :func:`snapped_limits`. A slider moved back and forth then keeps one
+    axis (and the live figure its cached background)."""
+    low, high = float(low), float(high)
+    if current is not None:
+        lo, hi = (float(v) for v in current)
+        if lo <= low and high <= hi and (high - low) >= fill * (hi - lo):
+            return lo, hi
+    return snapped_limits(low, high, steps)
+
+
+class LiveFigure:
+    """An Agg figure drawn incrementally: the static background is cached.
+
+    Parameters
+    ----------
+    figure : Figure
+        The widget's figure (an Agg canvas is attached if it has none).
+
+    Use: build the figure, then on every update change the artists as usual
+    (``set_data``, ``set_text``, ``set_ylim``...) and call :meth:`frame` with the
+    artists that change from one frame to the next. Everything else is the background:
+    drawn once, and again only when an axes' view limits or scales changed, or when
+    ``layout_key`` changes (e.g. another data set: other static points).
+
+    Attributes
+    ----------
+    full_draws, frames : int
+        How often the background, and a frame, were drawn.
+    last_seconds : float
+        Wall time of the last :meth:`frame` (drawing and encoding).
+    """
+
+    def __init__(self, figure: Figure):
+        if not isinstance(figure.canvas, FigureCanvasAgg):
+            FigureCanvasAgg(figure)
+        self.figure = figure
+        self.canvas = figure.canvas
+        self._background = None
+        self._axes_keys: dict[object, tuple] = {}
+        self._layout_key: Hashable = None
+        self._size = None
+        self._overlay_pixels: dict[int, object] = {}
+        self.full_draws = 0
+        self.frames = 0
+        self.last_seconds = 0.0
+
+    # ------------------------------------------------------------------------- keys
+    @staticmethod
+    def _axes_key(ax) -> tuple:
+        return (tuple(np.round(ax.viewLim.bounds, 12)), ax.get_xscale(), ax.get_yscale(),
+                ax.get_visible())
+
+    def frame(self, dynamic: Iterable, layout_key: Hashable = None,
+              overlays: Iterable = ()) -> bytes:
+        """Draw the background if needed, then the ``dynamic`` artists; return PNG bytes.
+
+        Parameters
+        ----------
+        dynamic : iterable of Artist
+            The artists that change between frames. They are marked animated (a
+            background draw leaves them out) and drawn on every frame, in z-order.
+            Marking an artist that was not animated yet draws the background again
+            (it was in it): create artists that are replaced on every frame with
+            ``animated=True``.
+        layout_key : hashable, optional
+            Anything that, when it changes, means the static part changed too (the
+            whole background is drawn again).
+        overlays : iterable of Artist
+            Opaque artists drawn over the dynamic ones that change only with
+            ``layout_key`` (a legend with ``framealpha=1``): drawn once, then their
+            pixels are pasted on every frame (a legend's text costs ~15 ms to draw).
+        """
+        start = time.perf_counter()
+        dynamic = [a for a in dynamic if a is not None]
+        overlays = [a for a in overlays if a is not None]
+        # The frame of an axes goes over what is drawn in it (as in a full draw): its
+        # spines are drawn on every frame too, after the dynamic artists.
+        spines = [spine for ax in dict.fromkeys(getattr(a, "axes", None) for a in dynamic)
+                  if ax is not None and ax.axison for spine in ax.spines.values()]
+        for artist in dynamic + spines + overlays:
+            if not artist.get_animated():
+                artist.set_animated(True)
+                self._background = None  # it was part of the cached background
+        renderer = self.canvas.get_renderer()
+        size = (self.figure.bbox.width, self.figure.bbox.height)
+        keys = {ax: self._axes_key(ax) for ax in self.figure.axes}
+        if (self._background is None or size != self._size
+                or layout_key != self._layout_key or keys != self._axes_keys):
+            self.canvas.draw()  # animated artists are skipped
+            renderer = self.canvas.get_renderer()
+            self._size, self._layout_key = size, layout_key
+            self._overlay_pixels = {}
+            self.full_draws += 1
+        else:
+            self.canvas.restore_region(self._background)
+        self._axes_keys = keys
+        self._background = self.canvas.copy_from_bbox(self.figure.bbox)
+        for artist in sorted(dynamic, key=lambda a: a.get_zorder()):
+            if artist.get_visible() and (artist.figure is not None):
+                artist.draw(renderer)
+        for spine in spines:
+            if spine.get_visible():
+                spine.draw(renderer)
+        for artist in overlays:
+            if not artist.get_visible():
+                continue
+            pixels = self._overlay_pixels.get(id(artist))
+            if pixels is None:
+                artist.draw(renderer)
+                box = artist.get_window_extent(renderer).padded(1)
+                self._overlay_pixels[id(artist)] = self.canvas.copy_from_bbox(box)
+            else:
+                self.canvas.restore_region(pixels)
+        self._dynamic = dynamic + spines + overlays
+        self.frames += 1
+        png = encode_png(np.asarray(renderer.buffer_rgba()))
+        self.last_seconds = time.perf_counter() - start
+        return png
+
+
+    def full_png(self) -> bytes:
+        """The current state drawn from scratch (no cache, dynamic artists included),
+        as PNG bytes: what :meth:`frame` must look like (tests compare the two)."""
+        dynamic = getattr(self, "_dynamic", [])
+        for artist in dynamic:
+            artist.set_animated(False)
+        try:
+            self.canvas.draw()
+            return encode_png(np.asarray(self.canvas.get_renderer().buffer_rgba()))
+        finally:
+            for artist in dynamic:
+                artist.set_animated(True)
+            self._background = None
+
+
+# ----------------------------------------------------------------------------- wiring
+def in_kernel() -> bool:
+    """Whether this runs inside a Jupyter kernel (where moves arrive as messages)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython comes with ipywidgets
+        return False
+    shell = get_ipython()
+    return shell is not None and getattr(shell, "kernel", None) is not None
+
+
+class LiveWiring:
+    """Controls wired to a picture, redrawn with the newest settings only.
+
+    Parameters
+    ----------
+    controls : dict of str -> ipywidgets.ValueWidget
+    draw : callable
+        ``draw(values) -> bytes``: the PNG for a dict of the controls' values.
+    image : ipywidgets.Image
+        Where the picture goes.
+    status : ipywidgets.HTML, optional
+        Where an error while drawing is shown (instead of the picture changing).
+    threaded : bool, optional
+        Draw on a background thread and coalesce the moves that arrive meanwhile.
+        Default: inside a Jupyter kernel yes, elsewhere no (synchronous, for tests).
+    on_change : callable, optional
+        ``on_change(change) -> bool``, called first for every change; returning False
+        means "do not redraw for this one" (e.g. it set another control, whose own
+        change redraws).
+    figure : LiveFigure, optional
+        The figure ``draw`` renders with: its time per frame is recorded apart.
+
+    Attributes
+    ----------
+    requested, drawn : int
+        Changes seen, and frames drawn (with the thread, drawn <= requested).
+    draw_seconds : list of float
+        Wall time of each frame's ``draw`` (compute + render + encode).
+    render_seconds : list of float
+        The part of it spent in ``figure.frame`` (drawing and encoding), when given.
+    """
+
+    def __init__(self, controls: Mapping, draw: Callable[[dict], bytes], image,
+                 status=None, threaded: bool | None = None,
+                 on_change: Callable[[dict], bool] | None = None,
+                 figure: LiveFigure | None = None):
+        self.controls = dict(controls)
+        self.draw = draw
+        self.image = image
+        self.status = status
+        self.threaded = in_kernel() if threaded is None else bool(threaded)
+        self.on_change = on_change
+        self.requested = 0
+        self.drawn = 0
+        self.draw_seconds: list[float] = []
+        self.render_seconds: list[float] = []
+        self.figure = figure
+        self.error: BaseException | None = None
+        self._wake = threading.Condition()
+        self._pending = False
+        self._busy = False
+        self._thread: threading.Thread | None = None
+        for control in self.controls.values():
+            control.observe(self._changed, names="value")
+        _WIRINGS.append(weakref.ref(self))
+
+    def values(self) -> dict:
+        return {name: control.value for name, control in self.controls.items()}
+
+    def redraw_now(self) -> None:
+        """Draw the current settings on this thread."""
+        start = time.perf_counter()
+        try:
+            png = self.draw(self.values())
+        except Exception as error:  # shown, not raised into the kernel's event loop
+            self.error = error
+            if self.status is not None:
+                import html
+                self.status.value = (f"<span style='color:#b2182b'>could not draw: "
+                                     f"{html.escape(type(error).__name__)}: "
+                                     f"{html.escape(str(error))}</span>")
+            if not self.threaded:
+                raise
+            return
+        self.draw_seconds.append(time.perf_counter() - start)
+        if self.figure is not None:
+            self.render_seconds.append(self.figure.last_seconds)
+        if self.status is not None and self.status.value:
+            self.status.value = ""
+        self.error = None
+        self.image.value = png
+        self.drawn += 1
+
+    def _changed(self, change) -> None:
+        if self.on_change is not None and self.on_change(change) is False:
+            return
+        self.requested += 1
+        if not self.threaded:
+            self.redraw_now()
+            return
+        with self._wake:
+            self._pending = True
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, daemon=True,
+                                                name="deepgrad-live-widget")
+                self._thread.start()
+            self._wake.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._wake:
+                while not self._pending:
+                    # An idle thread ends after a while; the next change starts another.
+                    if not self._wake.wait(timeout=60.0) and not self._pending:
+                        self._thread = None
+                        return
+                self._pending = False
+                self._busy = True
+            try:
+                self.redraw_now()  # reads the newest values: stale moves are skipped
+            finally:
+                with self._wake:
+                    self._busy = False
+                    self._wake.notify_all()
+
+    def wait(self, timeout: float = 30.0) -> bool:
+        """Block until no frame is pending or being drawn; whether that happened."""
+        deadline = time.monotonic() + timeout
+        with self._wake:
+            while self._pending or self._busy:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._wake.wait(timeout=left)
+        return True
+
+
+_WIRINGS: list[weakref.ref] = []
+
+
+def timings(which: int = -1) -> str:
+    """What the newest (or ``which``) live widget of this process measured, as JSON:
+    median milliseconds of a frame's compute and render (drawing + encoding) and the
+    moves seen and frames drawn. The browser test reads it from the kernel."""
+    wirings = [w() for w in _WIRINGS]
+    wirings = [w for w in wirings if w is not None]
+    if not wirings:
+        return json.dumps(None)
+    w = wirings[which]
+    draw = np.array(w.draw_seconds) * 1000
+    render = np.array(w.render_seconds) * 1000
+    n = min(draw.size, render.size)
+    out = {"frames": int(w.drawn), "moves": int(w.requested),
+           "draw_ms": float(np.median(draw)) if draw.size else None,
+           "render_ms": float(np.median(render)) if render.size else None,
+           "compute_ms": float(np.median(draw[-n:] - render[-n:])) if n else None,
+           "full_draws": getattr(w.figure, "full_draws", None)}
+    return json.dumps(out)
+
+
+def live_box(controls: Mapping, draw: Callable[[dict], bytes], demo=None,
+             threaded: bool | None = None,
+             on_change: Callable[[dict], bool] | None = None):
+    """The standard widget: the controls above the live picture.
+
+    Parameters
+    ----------
+    controls : dict of str -> ipywidgets control
+    draw : callable
+        ``draw(values) -> bytes`` (PNG) for a dict of the controls' values; called once
+        here for the first picture.
+    demo : object, optional
+        Kept as ``box.demo``.
+    threaded, on_change
+        See :class:`LiveWiring`.
+
+    Returns
+    -------
+    ipywidgets.VBox
+        Children: the controls, a status line (empty unless drawing failed) and the
+        ``ipywidgets.Image``;
+        also ``box.controls``, ``box.image``, ``box.demo`` and ``box.live`` (the
+        :class:`LiveWiring`).
+    """
+    import ipywidgets as widgets
+
+    image = widgets.Image(value=draw({name: c.value for name, c in controls.items()}),
+                          format="png", layout=widgets.Layout(max_width="100%"))
+    status = widgets.HTML(value="")
+    live = LiveWiring(controls, draw, image, status=status, threaded=threaded,
+                      on_change=on_change, figure=getattr(demo, "live", None))
+    box = widgets.VBox([widgets.VBox(list(controls.values())), status, image])
+    box.controls = live.controls
+    box.image = image
+    box.demo = demo
+    box.live = live
+    return box
