@@ -8,6 +8,8 @@ between its markers (other sections are kept).
   course's shapes against naive loops, numpy im2col and PyTorch CPU when it is importable.
 - ``lr`` (benchmarks/learning_rate_bench.py): one slider move of the learning-rate widget,
   the Numba kernel against the same computation in numpy.
+- ``opt`` (benchmarks/bench_optimizers.py): one step of each update rule of the optimizers
+  notebook on 1e6 parameters against torch.optim's step, when torch is importable.
 
 How they time is in benchmarks/timing.py.
 """
@@ -17,20 +19,20 @@ from __future__ import annotations
 import argparse
 import sys
 
-from benchmarks import conv_bench, learning_rate_bench
+from benchmarks import bench_optimizers, conv_bench, learning_rate_bench
 from benchmarks.timing import DOC, ROOT, write_section
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run",
                                      description=__doc__.splitlines()[0])
-    parser.add_argument("--only", choices=["all", "lr", "conv"], default="all",
+    parser.add_argument("--only", choices=["all", "lr", "conv", "opt"], default="all",
                         help="which benchmark to run (default: all)")
     parser.add_argument("--repeats", type=int, default=20,
                         help="timed calls per block for the fast implementations "
                              "(the slow baselines get fewer)")
     parser.add_argument("--rounds", type=int, default=3,
-                        help="conv: alternating deepgrad/PyTorch rounds (median taken)")
+                        help="conv, opt: alternating deepgrad/PyTorch rounds (median taken)")
     parser.add_argument("--threads", type=int, default=None,
                         help="conv: Numba and PyTorch thread count (default: all cores); "
                              "with --write, each thread count has its own section")
@@ -38,7 +40,8 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"also write the sections into {DOC.relative_to(ROOT)}")
     args = parser.parse_args(argv)
     reports = {"conv": lambda: conv_bench.report(args.repeats, args.threads, args.rounds),
-               "lr": lambda: learning_rate_bench.report(args.repeats)}
+               "lr": lambda: learning_rate_bench.report(args.repeats),
+               "opt": lambda: bench_optimizers.report(args.repeats, args.rounds)}
     for key, report in reports.items():
         if args.only not in ("all", key):
             continue
