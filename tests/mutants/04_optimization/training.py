@@ -116,3 +116,53 @@ MUTANTS = [
     Mutant("batchnorm_backward", "tr_bnb_m_minus_one", "m - 1 in the formula",
            "/ (m * std)", "/ ((m - 1) * std)"),
 ]
+
+MUTANTS += [
+    # ---------------------------------------------------------------- regularization
+    Mutant("regularization", "tr_reg_l2_no_two", "L2 gradient without the factor 2",
+           "2 * l2 * value", "l2 * value"),
+    Mutant("regularization", "tr_reg_l1_abs_grad", "L1 gradient |w| instead of sign(w)",
+           "l1 * np.sign(value)", "l1 * np.abs(value)"),
+    Mutant("regularization", "tr_reg_biases", "biases (and gamma, beta) penalized too",
+           '        if name.startswith("W"):\n', '        if True:\n'),
+    Mutant("regularization", "tr_reg_l1_squared", "L1 term squared",
+           "l1 * np.sum(np.abs(value))", "l1 * np.sum(np.abs(value)) ** 2"),
+    Mutant("regularization", "tr_reg_l2_sqrt", "L2 term as the norm instead of its square",
+           "l2 * np.sum(value ** 2)", "l2 * np.sqrt(np.sum(value ** 2))"),
+    # ---------------------------------------------------------------- dropout
+    Mutant("dropout", "tr_drop_no_rescale", "inverted dropout that forgets / keep_prob",
+           "out = x * mask / keep_prob", "out = x * mask"),
+    Mutant("dropout", "tr_drop_drop_prob", "keep_prob read as the probability of dropping",
+           "mask = rng.random(x.shape) < keep_prob", "mask = rng.random(x.shape) < 1 - keep_prob"),
+    Mutant("dropout", "tr_drop_global_rng", "mask from NumPy's global generator",
+           "mask = rng.random(x.shape) < keep_prob", "mask = np.random.rand(*x.shape) < keep_prob"),
+    Mutant("dropout", "tr_drop_test_scaled", "vanilla test-time scaling in inverted dropout",
+           "        mask = None\n        out = x\n", "        mask = None\n        out = x * keep_prob\n"),
+    Mutant("dropout", "tr_drop_new_mask_backward", "backward draws a new mask instead of reusing the forward one",
+           "    return dout * mask / keep_prob", "    return dout * (np.random.rand(*dout.shape) < keep_prob) / keep_prob"),
+    Mutant("dropout", "tr_drop_backward_no_rescale", "backward forgets / keep_prob",
+           "    return dout * mask / keep_prob", "    return dout * mask"),
+    Mutant("dropout", "tr_drop_test_mode_drops", "dropout also at test time",
+           '    if mode == "train":\n        mask = rng.random(x.shape) < keep_prob',
+           '    if True:\n        mask = rng.random(x.shape) < keep_prob'),
+    # ---------------------------------------------------------------- network
+    Mutant("network", "tr_net_bn_after_relu", "batch norm after the ReLU",
+           '        bn_cache = None\n        if bn_params is not None:\n            bn_params[l - 1]["mode"] = mode\n'
+           '            Z, bn_cache = batchnorm_forward(Z, parameters[f"gamma{l}"], parameters[f"beta{l}"], bn_params[l - 1])\n'
+           '        A, relu_cache = relu_forward(Z)\n',
+           '        A, relu_cache = relu_forward(Z)\n        bn_cache = None\n        if bn_params is not None:\n'
+           '            bn_params[l - 1]["mode"] = mode\n'
+           '            A, bn_cache = batchnorm_forward(A, parameters[f"gamma{l}"], parameters[f"beta{l}"], bn_params[l - 1])\n'),
+    Mutant("network", "tr_net_backward_skips_dropout", "the backward pass ignores dropout",
+           "            dA = dropout_backward(dA, dropout_cache)\n", "            pass\n"),
+    Mutant("network", "tr_net_bn_mode_not_set", "bn_params' mode never set (train mode at test time)",
+           '            bn_params[l - 1]["mode"] = mode\n', '            bn_params[l - 1]["mode"] = "train"\n'),
+    Mutant("network", "tr_net_dropout_always_train", "dropout in train mode at test time",
+           "A, dropout_cache = dropout_forward(A, keep_prob, mode, rng)",
+           'A, dropout_cache = dropout_forward(A, keep_prob, "train", rng)'),
+    Mutant("network", "tr_net_relu_on_last", "ReLU before the softmax",
+           "    AL = softmax(Z)", "    AL = softmax(np.maximum(Z, 0))"),
+    Mutant("network", "tr_net_bn_backward_skipped", "the backward pass skips batch norm",
+           "            dZ, grads[f\"dgamma{l}\"], grads[f\"dbeta{l}\"] = batchnorm_backward(dZ, bn_cache)",
+           "            _, grads[f\"dgamma{l}\"], grads[f\"dbeta{l}\"] = batchnorm_backward(dZ, bn_cache)"),
+]
