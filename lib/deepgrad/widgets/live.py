@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import threading
 import time
 import weakref
@@ -43,6 +44,7 @@ from collections.abc import Callable, Hashable, Iterable, Mapping
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.transforms import Bbox
 
 __all__ = ["LiveFigure", "LiveWiring", "live_box", "encode_png", "in_kernel",
            "snapped_limits", "steady_limits", "timings"]
@@ -151,16 +153,25 @@ class LiveFigure:
             whole background is drawn again).
         overlays : iterable of Artist
             Opaque artists drawn over the dynamic ones that change only with
-            ``layout_key`` (a legend with ``framealpha=1``): drawn once, then their
-            pixels are pasted on every frame (a legend's text costs ~15 ms to draw).
+            ``layout_key`` (a legend: its frame is made square and opaque here): drawn
+            once, then their pixels are pasted on every frame (a legend's text costs
+            ~15 ms to draw).
         """
         start = time.perf_counter()
         dynamic = [a for a in dynamic if a is not None]
         overlays = [a for a in overlays if a is not None]
-        # The frame of an axes goes over what is drawn in it (as in a full draw): its
-        # spines are drawn on every frame too, after the dynamic artists.
+        # The frame of an axes with dynamic artists is drawn on every frame too (a
+        # dynamic image would cover it; a twice-drawn spine would look darker).
         spines = [spine for ax in dict.fromkeys(getattr(a, "axes", None) for a in dynamic)
                   if ax is not None and ax.axison for spine in ax.spines.values()]
+        for artist in overlays:
+            # An overlay's pixels are pasted as a rectangle: it must be an opaque one
+            # (a legend's rounded corners would paste what was under them once).
+            frame = getattr(artist, "legendPatch", None)
+            if frame is not None and frame.get_boxstyle().__class__.__name__ != "Square":
+                frame.set_boxstyle("square", pad=0)
+                frame.set_alpha(1.0)
+                self._background = None
         for artist in dynamic + spines + overlays:
             if not artist.get_animated():
                 artist.set_animated(True)
@@ -179,21 +190,28 @@ class LiveFigure:
             self.canvas.restore_region(self._background)
         self._axes_keys = keys
         self._background = self.canvas.copy_from_bbox(self.figure.bbox)
-        for artist in sorted(dynamic, key=lambda a: a.get_zorder()):
+        # In z-order with the spines, as a full draw would (a line at zorder 2 goes
+        # under the axes' frame, at 3 over it).
+        for artist in sorted(dynamic + spines, key=lambda a: a.get_zorder()):
             if artist.get_visible() and (artist.figure is not None):
                 artist.draw(renderer)
-        for spine in spines:
-            if spine.get_visible():
-                spine.draw(renderer)
         for artist in overlays:
             if not artist.get_visible():
                 continue
             pixels = self._overlay_pixels.get(id(artist))
             if pixels is None:
                 artist.draw(renderer)
-                box = artist.get_window_extent(renderer).padded(1)
+                # The whole pixels inside it only: those on its edge blend with what
+                # is under it.
+                x0, y0, x1, y1 = artist.get_window_extent(renderer).extents
+                box = Bbox([[math.ceil(x0), math.ceil(y0)], [math.floor(x1), math.floor(y1)]])
                 self._overlay_pixels[id(artist)] = self.canvas.copy_from_bbox(box)
             else:
+                # A legend's frame (one rectangle, cheap) blends its edge pixels with
+                # what is under them now, as a full draw does; the inside is pasted.
+                frame = getattr(artist, "legendPatch", None)
+                if frame is not None:
+                    frame.draw(renderer)
                 self.canvas.restore_region(pixels)
         self._dynamic = dynamic + spines + overlays
         self.frames += 1
