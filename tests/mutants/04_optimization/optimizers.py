@@ -233,3 +233,9 @@ MUTANTS = [
            'W = U @ np.diag(1 / np.sqrt(lam + eps)) @ U.T',
            'W = U.T @ np.diag(1 / np.sqrt(lam + eps)) @ U'),
 ]
+
+# The demo class's wrong students (their scores are predicted exactly by the harness).
+WRONG_STUDENTS = {
+    'wrong_notes_update_rules': ['opt_rms_notes_plus_equal', 'opt_adam_one_plus_beta1'],
+    'wrong_last_batch_and_eps': ['opt_mb_drop_last', 'opt_adagrad_eps_inside'],
+}
