@@ -2,7 +2,7 @@
 
 Each mutant replaces text (``old``, exactly once) in one solution cell; every one must make
 at least one graded test cell fail (tests/mutants/test_mutants.py, docs/mutants.md).
-Generated together with the notebook's hint values (each hint's value is what its mutant gives).
+Each check.Mistake value in the notebook is the output its mutant here gives on that check's inputs.
 """
 
 from authoring.mutants import Mutant
