@@ -10,7 +10,8 @@ Conventions that differ, and how they are matched:
 - Momentum: the notebook keeps v = mu v - lr g and adds it; PyTorch keeps buf = mu buf + g and
   subtracts lr buf (dampening 0). With a constant rate v = -lr buf: the same iterates.
 - Nesterov: both store the look-ahead point. The notebook's w - mu v_prev + (1 + mu) v equals
-  PyTorch's w - lr (g + mu buf) with v = -lr buf (expand both: w - lr (1 + mu) g - lr mu^2 buf_prev).
+  PyTorch's w - lr (g + mu buf) with v = -lr buf (both expand to
+  w - lr (1 + mu) g - lr mu^2 buf_prev).
 - AdaGrad: PyTorch's defaults are lr_decay 0 and initial_accumulator_value 0 (the notebook's
   cache starts at 0); its eps (default 1e-10) is set to the notebook's 1e-8, outside the root as
   in the notebook.
