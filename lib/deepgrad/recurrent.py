@@ -102,8 +102,8 @@ def _check_sequence(x, a0):
     validation.same_dtype(("x", x), ("a0", a0))
     n_x, m, T = x.shape
     if a0.shape[1] != m:
-        raise ValueError(f"a0 must have shape (n_a, m) = (n_a, {m}), one column per example "
-                         f"of x {x.shape}; got {a0.shape}")
+        raise ValueError(f"a0 must have shape (n_a, m) = (n_a, {m}), one column per "
+                         f"example of x {x.shape}; got {a0.shape}")
     return x, a0, n_x, a0.shape[0], m, T
 
 
@@ -127,10 +127,11 @@ def _check_params(params):
 
 
 def _gate_params(params, gates, n_a, n_x, dtype):
-    """The gates' weights stacked (len(gates) n_a, n_a + n_x) and biases (len(gates) n_a,)."""
+    """The gates' weights stacked (k n_a, n_a + n_x) and biases (k n_a,), k gates."""
     _check_params(params)
     W = np.concatenate([_param(params, "W" + g, (n_a, n_a + n_x), "(n_a, n_a + n_x)", dtype)
                         for g in gates], axis=0)
+    W = np.ascontiguousarray(W)  # concatenating F-ordered arrays gives an F-ordered one
     b = np.concatenate([_param(params, "b" + g, (n_a, 1), "(n_a, 1)", dtype)[:, 0]
                         for g in gates])
     return W, b
@@ -145,8 +146,29 @@ def _split(dW, db, gates, n_a):
 
 
 def _check_cache(cache, kind, cls):
+    """The cache's type, and (a cache built by hand must not send a kernel out of bounds)
+    the shapes, dtype and layout of every array it holds."""
     validation.instance("cache", cache, cls, what=f"the {cls.__name__} returned by "
                                                    f"{kind}_forward")
+    try:
+        n_x, n_a, m, T = validation.shape_tuple("shape", cache.shape, ndim=4,
+                                                shape_text="(n_x, n_a, m, T_x)")
+        G = {"rnn": 1, "lstm": 4, "gru": 3}[kind] * n_a
+        H = ((T + 1) * m, n_a + n_x)
+        expected = {"rnn": [H], "lstm": [H, ((T + 1) * m, n_a), (T * m, G), (T * m, n_a)],
+                    "gru": [H, (T * m, G), (T * m, n_a)]}[kind]
+        saved = [cache.saved] if kind == "rnn" else list(cache.saved)
+        arrays = [cache.W] + saved
+        if (len(saved) != len(expected)
+                or not all(isinstance(a, np.ndarray) for a in arrays)
+                or [a.shape for a in arrays] != [(G, n_a + n_x)] + expected
+                or cache.W.dtype not in _DTYPES
+                or any(a.dtype != cache.W.dtype or not a.flags.c_contiguous
+                       for a in arrays)):
+            raise ValueError("its arrays do not have the shapes of that call")
+    except (TypeError, ValueError, AttributeError) as err:
+        raise ValueError(f"cache does not belong to a valid {kind}_forward call: {err}") \
+            from None
 
 
 def _check_upstream(name, d, cache, what):
@@ -160,6 +182,11 @@ def _check_upstream(name, d, cache, what):
         raise ValueError(f"{name} must have the forward input's dtype {cache.W.dtype}, "
                          f"got {d.dtype}")
     return np.ascontiguousarray(d)
+
+
+def _x_shape(cache):
+    n_x, n_a, m, T = cache.shape
+    return (n_x, m, T)
 
 
 # ----------------------------------------------------------------------------- RNN
@@ -188,8 +215,9 @@ def rnn_forward(x: np.ndarray, a0: np.ndarray,
     Waa = _param(params, "Waa", (n_a, n_a), "(n_a, n_a)", x.dtype)
     Wax = _param(params, "Wax", (n_a, n_x), "(n_a, n_x)", x.dtype)
     ba = _param(params, "ba", (n_a, 1), "(n_a, 1)", x.dtype)
-    W = np.concatenate([Waa, Wax], axis=1)
-    a, saved = _rec.rnn_forward(x, a0, W, np.ascontiguousarray(ba[:, 0]))
+    W = np.ascontiguousarray(np.concatenate([Waa, Wax], axis=1))
+    a, saved = _rec.rnn_forward(np.ascontiguousarray(x), np.ascontiguousarray(a0), W,
+                                np.ascontiguousarray(ba[:, 0]))
     return a, RNNCache((n_x, n_a, m, T), W, saved)
 
 
@@ -213,7 +241,7 @@ def rnn_backward(da: np.ndarray, cache: RNNCache) -> dict[str, np.ndarray]:
     _check_cache(cache, "rnn", RNNCache)
     da = _check_upstream("da", da, cache, "rnn_forward output")
     n_a = cache.shape[1]
-    dW, db, dx, da0 = _rec.rnn_backward(da, cache.saved, cache.W)
+    dW, db, dx, da0 = _rec.rnn_backward(da, cache.saved, cache.W, _x_shape(cache))
     return {"dx": dx, "da0": da0, "dWaa": np.ascontiguousarray(dW[:, :n_a]),
             "dWax": np.ascontiguousarray(dW[:, n_a:]), "dba": db.reshape(n_a, 1)}
 
@@ -255,7 +283,8 @@ def lstm_forward(x: np.ndarray, a0: np.ndarray, params: Mapping[str, np.ndarray]
                              f"got {c0.shape}")
         validation.same_dtype(("x", x), ("c0", c0))
     W, b = _gate_params(params, _LSTM_GATES, n_a, n_x, x.dtype)
-    a, c, saved = _rec.lstm_forward(x, a0, c0, W, b)
+    a, c, saved = _rec.lstm_forward(np.ascontiguousarray(x), np.ascontiguousarray(a0),
+                                    np.ascontiguousarray(c0), W, b)
     return a, c, LSTMCache((n_x, n_a, m, T), W, saved)
 
 
@@ -283,10 +312,10 @@ def lstm_backward(da: np.ndarray, cache: LSTMCache,
     """
     _check_cache(cache, "lstm", LSTMCache)
     da = _check_upstream("da", da, cache, "lstm_forward output")
-    dc = np.zeros_like(da) if dc is None else _check_upstream("dc", dc, cache,
-                                                               "lstm_forward cell states")
+    if dc is not None:
+        dc = _check_upstream("dc", dc, cache, "lstm_forward cell states")
     n_a = cache.shape[1]
-    dW, db, dx, da0, dc0 = _rec.lstm_backward(da, dc, cache.saved, cache.W)
+    dW, db, dx, da0, dc0 = _rec.lstm_backward(da, dc, cache.saved, cache.W, _x_shape(cache))
     return {"dx": dx, "da0": da0, "dc0": dc0, **_split(dW, db, _LSTM_GATES, n_a)}
 
 
@@ -314,7 +343,7 @@ def gru_forward(x: np.ndarray, a0: np.ndarray,
     """
     x, a0, n_x, n_a, m, T = _check_sequence(x, a0)
     W, b = _gate_params(params, _GRU_GATES, n_a, n_x, x.dtype)
-    a, saved = _rec.gru_forward(x, a0, W, b)
+    a, saved = _rec.gru_forward(np.ascontiguousarray(x), np.ascontiguousarray(a0), W, b)
     return a, GRUCache((n_x, n_a, m, T), W, saved)
 
 
@@ -337,7 +366,7 @@ def gru_backward(da: np.ndarray, cache: GRUCache) -> dict[str, np.ndarray]:
     _check_cache(cache, "gru", GRUCache)
     da = _check_upstream("da", da, cache, "gru_forward output")
     n_a = cache.shape[1]
-    dW, db, dx, da0 = _rec.gru_backward(da, cache.saved, cache.W)
+    dW, db, dx, da0 = _rec.gru_backward(da, cache.saved, cache.W, _x_shape(cache))
     return {"dx": dx, "da0": da0, **_split(dW, db, _GRU_GATES, n_a)}
 
 

@@ -39,7 +39,8 @@ except ImportError:  # pragma: no cover - torch is not a course dependency
 pytestmark = [pytest.mark.filterwarnings("error"), pytest.mark.kernels]
 
 REPO = Path(__file__).resolve().parents[2]
-KERNELS = ["_tanh32", "_tanh", "_sigmoid", "_part_rows", "_rnn_forward", "_rnn_backward",
+KERNELS = ["_tanh32", "_tanh", "_sigmoid", "_part_rows", "_load_step", "_store_step",
+           "_part_grads", "_rnn_forward", "_rnn_backward",
            "_lstm_forward", "_lstm_backward", "_gru_forward", "_gru_backward",
            "_embedding_backward"]
 TOL = {np.float64: dict(rtol=1e-9, atol=1e-10), np.float32: dict(rtol=2e-4, atol=2e-4)}
@@ -170,8 +171,8 @@ def test_layers_match_pytorch(kind):
     h0 = torch.tensor(a0.T[None].copy(), requires_grad=True)
     if kind == "rnn":
         net = torch.nn.RNN(n_x, n_a, nonlinearity="tanh").double()
-        w = {"weight_ih_l0": p["Wax"], "weight_hh_l0": p["Waa"], "bias_ih_l0": p["ba"][:, 0],
-             "bias_hh_l0": np.zeros(n_a)}
+        w = {"weight_ih_l0": p["Wax"], "weight_hh_l0": p["Waa"],
+             "bias_ih_l0": p["ba"][:, 0], "bias_hh_l0": np.zeros(n_a)}
         state = h0
     else:
         net = torch.nn.LSTM(n_x, n_a).double()
@@ -303,7 +304,8 @@ def test_disable_jit_child_process_gives_the_same_numbers():
         p.update(Waa=p["Wf"][:, :5].copy(), Wax=p["Wf"][:, 5:].copy(), ba=p["bf"])
         out = {}
         a, c = R.rnn_forward(x, a0, p); out["rnn"] = R.rnn_backward(da, c)["dWaa"].tolist()
-        a, cs, c = R.lstm_forward(x, a0, p); out["lstm"] = R.lstm_backward(da, c)["dx"].tolist()
+        a, cs, c = R.lstm_forward(x, a0, p)
+        out["lstm"] = R.lstm_backward(da, c)["dx"].tolist()
         a, c = R.gru_forward(x, a0, p); out["gru"] = R.gru_backward(da, c)["dWc"].tolist()
         print(json.dumps(out))
     """

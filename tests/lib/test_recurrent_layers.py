@@ -78,7 +78,8 @@ def problem(kind="lstm", dtype=np.float64):
 def test_wrong_x_and_a0(kind):
     x, a0, p, _ = problem(kind)
     f = FORWARD[kind]
-    with pytest.raises(TypeError, match=r"x must be a numpy array of shape \(n_x, m, T_x\)"):
+    with pytest.raises(TypeError,
+                       match=r"x must be a numpy array of shape \(n_x, m, T_x\)"):
         f(x.tolist(), a0, p)
     with pytest.raises(ValueError, match=r"x must have shape \(n_x, m, T_x\) \(3-D\)"):
         f(x[:, :, 0], a0, p)
@@ -141,14 +142,15 @@ def test_wrong_backward_arguments(kind):
     x, a0, p, da = problem(kind)
     _, cache = forward(kind, x, a0, p)
     b = BACKWARD[kind]
-    with pytest.raises(TypeError, match=rf"cache must be the {kind.upper()}Cache returned by "
-                                        rf"{kind}_forward, got dict"):
+    with pytest.raises(TypeError, match=rf"cache must be the {kind.upper()}Cache returned "
+                                        rf"by {kind}_forward, got dict"):
         b(da, {})
     other = "gru" if kind != "gru" else "rnn"
     with pytest.raises(TypeError, match="cache must be the"):
         b(da, forward(other, *problem(other)[:3])[1])
-    with pytest.raises(ValueError, match=r"da must have shape \(n_a, m, T_x\) = \(3, 4, 5\), "
-                                         r"the shape of the .*; got \(3, 4, 4\)"):
+    with pytest.raises(ValueError, match=r"da must have shape \(n_a, m, T_x\) = "
+                                         r"\(3, 4, 5\), the shape of the .*; "
+                                         r"got \(3, 4, 4\)"):
         b(da[:, :, :4], cache)
     with pytest.raises(ValueError, match=r"da must have the forward input's dtype float64"):
         b(da.astype(np.float32), cache)
@@ -159,7 +161,8 @@ def test_wrong_backward_arguments(kind):
 def test_wrong_dc():
     x, a0, p, da = problem("lstm")
     _, _, cache = recurrent.lstm_forward(x, a0, p)
-    with pytest.raises(ValueError, match=r"dc must have shape \(n_a, m, T_x\) = \(3, 4, 5\)"):
+    with pytest.raises(ValueError,
+                       match=r"dc must have shape \(n_a, m, T_x\) = \(3, 4, 5\)"):
         recurrent.lstm_backward(da, cache, da[:, :1])
 
 
@@ -173,7 +176,8 @@ def test_embedding_errors():
         recurrent.embedding_forward(ids + 1, E)
     with pytest.raises(ValueError, match="got values from -1 to 4"):
         recurrent.embedding_forward(ids - 1, E)
-    with pytest.raises(ValueError, match=r"ids \(m, T_x\) must have a int or unsigned int dtype"):
+    with pytest.raises(ValueError,
+                       match=r"ids \(m, T_x\) must have a int or unsigned int dtype"):
         recurrent.embedding_forward(ids.astype(float), E)
     with pytest.raises(ValueError, match=r"ids must have shape \(m, T_x\) \(2-D\)"):
         recurrent.embedding_forward(ids[0], E)
@@ -194,3 +198,25 @@ def test_embedding_gradient_of_a_repeated_word_adds_up():
     np.testing.assert_array_equal(out[:, 0, 0], E[:, 1])
     dE = recurrent.embedding_backward(np.ones_like(out), cache)
     np.testing.assert_array_equal(dE, [[0, 3, 1], [0, 3, 1]])
+
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+def test_a_cache_built_by_hand_is_refused(kind):
+    x, a0, p, da = problem(kind)
+    _, cache = forward(kind, x, a0, p)
+    cls = type(cache)
+    bad = [cls((2, 3, 4, 6), cache.W, cache.saved),  # a longer sequence than was run
+           cls(cache.shape, cache.W.astype(np.float32), cache.saved),
+           cls(cache.shape, cache.W, None)]
+    for c in bad:
+        with pytest.raises(ValueError,
+                           match=f"cache does not belong to a valid {kind}_forward"):
+            BACKWARD[kind](da, c)
+
+
+def test_blas_threads_are_restored():
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    before = [lib["num_threads"] for lib in threadpoolctl.threadpool_info()]
+    x, a0, p, da = problem("lstm")
+    run_layer("lstm", x, a0, p, da)
+    assert [lib["num_threads"] for lib in threadpoolctl.threadpool_info()] == before

@@ -1,4 +1,4 @@
-"""Plain NumPy recurrent layers that tests and benchmarks compare deepgrad.recurrent against.
+"""Plain NumPy recurrent layers, what tests and benchmarks compare deepgrad.recurrent to.
 
 Written the way the course teaches them (the Deep Learning Specialization's cell-by-cell
 form): one function per cell, a Python loop over the time steps, the concatenation
@@ -169,7 +169,7 @@ def gru_backward(da, cache):
 
 # ----------------------------------------------------------------------------- embedding
 def embedding_forward(ids, E):
-    """E (n_e, V) times the one-hot columns of ids (m, T): (n_e, m, T) (the notes' E·o_v)."""
+    """E (n_e, V) times the one-hot columns of ids (m, T): (n_e, m, T), the notes' E·o_v."""
     V = E.shape[1]
     onehot = (ids[None, :, :] == np.arange(V)[:, None, None]).astype(E.dtype)  # (V, m, T)
     return np.einsum("ev,vmt->emt", E, onehot), onehot

@@ -1,32 +1,36 @@
 """Numba kernels for the time loops of recurrent layers (RNN, LSTM, GRU) and embeddings.
 
-Inside, everything is *time-major and batch-major*: a sequence is ``(T, m, width)``, so the
-examples of one time step are contiguous rows and each example's gates are one contiguous
-row. The dispatchers (:func:`rnn_forward` ... below) convert from and to the course's
-``(n_x, m, T)`` layout once, outside the time loop. Per time step:
+Inputs and outputs are in the course's layout (``x`` (n_x, m, T), states (n_a, m, T)).
+Inside, the batch is split into parts, one per thread (``prange``), and each part runs the
+whole time loop on its own examples -- the examples of a batch never interact, so no
+thread waits for another inside the loop and no two write the same memory. A part's rows
+are *time-major and batch-major*: the mp examples of step t are the contiguous rows
+``T lo + t mp + r`` (``(T+1) lo + t mp + r`` in the arrays that also hold step T), each
+example's gates one contiguous row, all T steps of a part one contiguous block. Per step:
 
-- **one matrix product for all gates**: ``[a<t-1>, x<t>]`` (a row per example, stored once in
-  ``HX[t]``) times the stacked, transposed weights ``(n_a + n_x, G)`` -- ``G = n_a`` for the
-  RNN, ``4 n_a`` for the LSTM (gates f, i, c~, o); the GRU needs a second, smaller one for
-  its candidate, whose input ``Γr * a<t-1>`` exists only after the gates;
-- **one fused pass** over the ``(m, G)`` pre-activations computes every gate's
-  nonlinearity and the new states, and keeps what the backward needs.
+- **one matrix product for all gates**: the rows ``[a<t-1>, x<t>]`` (``HX``) times the
+  stacked, transposed weights ``(n_a + n_x, G)`` -- ``G = n_a`` for the RNN, ``4 n_a`` for
+  the LSTM (gates f, i, c~, o); the GRU needs a second, smaller one for its candidate,
+  whose input ``Γr * a<t-1>`` exists only after the gates;
+- **one fused pass** over the ``(mp, G)`` pre-activations computes every gate's
+  nonlinearity and the new states, writes them where the next step's product reads
+  them, and keeps what the backward needs.
 
-The backward walks the time steps in reverse with the same structure: one fused pass turns
+The backward walks the steps in reverse with the same structure: one fused pass turns
 ``da`` (and ``dc``) into the gates' pre-activation gradients ``dz<t>``, then one product
-``dz<t> @ W`` gives ``[da<t-1>, dx<t>]`` at once. The weight gradient is not accumulated per
-step: the dispatcher computes it after the loop as one large product, ``dZ^T @ HX`` over
-all ``T * m`` rows.
+``dz<t> @ W`` gives ``[da<t-1>, dx<t>]`` at once. The weight gradient is not accumulated
+per step: after its loop each part computes it as one large product ``dZ^T @ HX`` over its
+T mp rows (:func:`_part_grads`); the dispatcher adds the parts.
 
-The products are BLAS calls (``np.dot`` in Numba, i.e. SciPy's OpenBLAS) on **one BLAS
-thread**; the cores are used by splitting the batch: ``prange`` over parts of the examples,
-each part running the whole time loop on its own rows (the examples of a batch never
-interact), so no thread ever waits for another inside the loop and no two write the same
-memory. BLAS's own threads would fight the fused passes for the cores (measured: 10x slower).
+The products are BLAS calls (``np.dot`` in Numba: SciPy's OpenBLAS) made on **one BLAS
+thread** (:func:`_one_blas_thread` sets every OpenBLAS of the process to one thread for
+the call, and restores it): the threads are the parts'. Multi-threaded BLAS beside them
+stalled whole calls for a scheduler time slice (~24 ms) on a busy machine
+(docs/kernels.md).
 
 Nonlinearities: in float32, ``tanh`` is a rational approximation (|error| < 4e-7, a few
 float32 ulps; ``sigmoid(v) = (1 + tanh(v/2)) / 2``) that LLVM vectorizes -- libm's
-``tanhf`` / ``expf`` are scalar calls here (no SVML) and were 3/4 of the forward's time.
+``tanhf`` / ``expf`` are scalar calls here (no SVML): several times slower (docs/kernels.md).
 float64 keeps libm's exact ``tanh`` and ``exp``.
 
 Invariants: ``@njit(cache=True)``, plain loops and ``np.dot``, so ``NUMBA_DISABLE_JIT=1``
@@ -98,232 +102,306 @@ def _sigmoid(v, fast):
 
 
 def _parts(m: int) -> int:
-    """How many parts the batch is split into: one per thread, at least _MIN_PART rows each."""
+    """How many parts the batch is split into: one per thread, >= _MIN_PART rows each."""
     return max(1, min(numba.get_num_threads(), m // _MIN_PART))
 
 
 @njit(cache=True)
 def _part_rows(part, nparts, m):
+    """The examples [lo, hi) of one part of the batch."""
     return part * m // nparts, (part + 1) * m // nparts
+
+
+@njit(cache=True)
+def _load_step(HX, s, x, lo, mp, t, na):
+    """Copy x<t> of the part's examples into the x-columns of rows s .. s+mp of HX."""
+    for r in range(mp):
+        for k in range(x.shape[0]):
+            HX[s + r, na + k] = x[k, lo + r, t]
+
+
+@njit(cache=True)
+def _store_step(dhx, dn, dx, lo, mp, t, na):
+    """Split ``[da<t-1>, dx<t>]`` rows: da<t-1> into dn, dx<t> into dx (course layout)."""
+    for r in range(mp):
+        for j in range(na):
+            dn[r, j] = dhx[r, j]
+        for k in range(dx.shape[0]):
+            dx[k, lo + r, t] = dhx[r, na + k]
+
+
+@njit(cache=True)
+def _part_grads(DZ, HX, T, lo, hi, dW, db):
+    """dW = DZ^T HX and db = column sums of DZ over the part's T * mp rows."""
+    mp = hi - lo
+    rows = DZ[T * lo:T * hi]
+    np.dot(rows.T, HX[(T + 1) * lo:(T + 1) * lo + T * mp], dW)
+    for g in range(db.shape[0]):
+        db[g] = 0.0
+    for row in range(rows.shape[0]):
+        for g in range(db.shape[0]):
+            db[g] += rows[row, g]
 
 
 # ----------------------------------------------------------------------------- RNN
 @njit(parallel=True, **_JIT)
-def _rnn_forward(HX, WT, b, a_out, nparts):
+def _rnn_forward(x, a0, WT, b, HX, a_out, nparts):
     """RNN over a whole sequence: ``a<t> = tanh([a<t-1>, x<t>] @ WT + b)``.
 
-    HX : (T+1, m, n_a + n_x), rows ``[a<t-1>, x<t>]``; ``HX[0, :, :n_a]`` holds a0 and the
-        x columns of ``HX[:T]`` the inputs on entry; the kernel fills ``HX[t+1, :, :n_a]``
-        with ``a<t>``. WT : (n_a + n_x, n_a) = ``[Waa, Wax].T``; b : (n_a,).
-    a_out : (n_a, m, T) receives the hidden states in the course layout as well.
+    x : (n_x, m, T), a0 : (n_a, m) (course layout); WT : (n_a + n_x, n_a) = ``[Waa,
+    Wax].T``; b : (n_a,). Fills HX ((T+1) m, n_a + n_x), the rows ``[a<t-1>, x<t>]`` part
+    by part (row ``(T+1) lo + t mp + r`` for example ``lo + r`` of the part [lo, hi) of
+    mp examples; block T holds a<T> only), and a_out (n_a, m, T).
     """
-    T = HX.shape[0] - 1
-    m = HX.shape[1]
+    T = x.shape[2]
+    m = x.shape[1]
     na = WT.shape[1]
     fast = HX.itemsize == 4
     for part in prange(nparts):
         lo, hi = _part_rows(part, nparts, m)
-        z = np.empty((hi - lo, na), dtype=HX.dtype)
+        mp = hi - lo
+        z = np.empty((mp, na), dtype=HX.dtype)
+        base = (T + 1) * lo
+        for r in range(mp):
+            for j in range(na):
+                HX[base + r, j] = a0[j, lo + r]
         for t in range(T):
-            np.dot(HX[t, lo:hi], WT, z)
-            for r in range(hi - lo):
+            s = base + t * mp
+            _load_step(HX, s, x, lo, mp, t, na)
+            np.dot(HX[s:s + mp], WT, z)
+            for r in range(mp):
                 for j in range(na):
                     a = _tanh(z[r, j] + b[j], fast)
-                    HX[t + 1, lo + r, j] = a
+                    HX[s + mp + r, j] = a
                     a_out[j, lo + r, t] = a
 
 
 @njit(parallel=True, **_JIT)
-def _rnn_backward(da, HX, W, DZ, dHX, nparts):
+def _rnn_backward(da, HX, W, DZ, dx, da0, dW_parts, db_parts, nparts):
     """Backward through time of :func:`_rnn_forward`.
 
-    da : (T, m, n_a) upstream gradient, time-major. W : (n_a, n_a + n_x).
-    Fills DZ (T, m, n_a) with the pre-activation gradients and dHX (T, m, n_a + n_x) with
-    ``[da<t-1>, dx<t>]`` per step (``dHX[0, :, :n_a]`` is da0).
+    da : (T, m, n_a) upstream gradient, time-major; W : (n_a, n_a + n_x). Fills DZ
+    (T m, n_a) (row ``T lo + t mp + r``) with the pre-activation gradients, dx (n_x, m, T),
+    da0 (n_a, m), and each part's weight and bias gradients dW_parts[part] (n_a, n_a + n_x),
+    db_parts[part] (n_a,).
     """
-    T = DZ.shape[0]
-    m = DZ.shape[1]
-    na = DZ.shape[2]
+    T = da.shape[0]
+    m = da.shape[1]
+    na = da.shape[2]
     for part in prange(nparts):
         lo, hi = _part_rows(part, nparts, m)
+        mp = hi - lo
+        dhx = np.empty((mp, W.shape[1]), dtype=DZ.dtype)
+        dn = np.zeros((mp, na), dtype=DZ.dtype)  # da<t> from step t+1
         for t in range(T - 1, -1, -1):
-            for r in range(hi - lo):
-                n = lo + r
+            sG = T * lo + t * mp
+            sH = (T + 1) * lo + (t + 1) * mp
+            for r in range(mp):
                 for j in range(na):
-                    g = da[t, n, j]
-                    if t + 1 < T:
-                        g += dHX[t + 1, n, j]
-                    a = HX[t + 1, n, j]
-                    DZ[t, n, j] = g * (1.0 - a * a)
-            np.dot(DZ[t, lo:hi], W, dHX[t, lo:hi])
+                    a = HX[sH + r, j]
+                    DZ[sG + r, j] = (da[t, lo + r, j] + dn[r, j]) * (1.0 - a * a)
+            np.dot(DZ[sG:sG + mp], W, dhx)
+            _store_step(dhx, dn, dx, lo, mp, t, na)
+        for r in range(mp):
+            for j in range(na):
+                da0[j, lo + r] = dn[r, j]
+        _part_grads(DZ, HX, T, lo, hi, dW_parts[part], db_parts[part])
 
 
 # ----------------------------------------------------------------------------- LSTM
 @njit(parallel=True, **_JIT)
-def _lstm_forward(HX, WT, b, C, Gs, TC, a_out, c_out, nparts):
+def _lstm_forward(x, a0, c0, WT, b, HX, Cp, Gs, TC, a_out, c_out, nparts):
     """LSTM over a whole sequence, gates in the order f, i, c~, o of the stacked weights.
 
-    HX : (T+1, m, n_a + n_x) as for :func:`_rnn_forward`; C : (T+1, m, n_a) with c0 in
-    ``C[0]``, filled with ``c<t>``; Gs : (T, m, 4 n_a) receives the gates after their
-    nonlinearities; TC : (T, m, n_a) receives ``tanh(c<t>)``. WT : (n_a + n_x, 4 n_a).
-    a_out, c_out : (n_a, m, T) receive the hidden and cell states in the course layout.
+    x, a0, HX as for :func:`_rnn_forward`; c0 (n_a, m); WT : (n_a + n_x, 4 n_a); b (4 n_a,).
+    Fills Cp ((T+1) m, n_a) with c<t-1> (rows as HX's), Gs (T m, 4 n_a) with the gates
+    after their nonlinearities and TC (T m, n_a) with tanh(c<t>) (row ``T lo + t mp + r``),
+    and a_out, c_out (n_a, m, T) with the hidden and cell states.
     """
-    T = HX.shape[0] - 1
-    m = HX.shape[1]
+    T = x.shape[2]
+    m = x.shape[1]
     G = WT.shape[1]
     na = G // 4
     fast = HX.itemsize == 4
     for part in prange(nparts):
         lo, hi = _part_rows(part, nparts, m)
-        z = np.empty((hi - lo, G), dtype=HX.dtype)
+        mp = hi - lo
+        z = np.empty((mp, G), dtype=HX.dtype)
+        base = (T + 1) * lo
+        for r in range(mp):
+            for j in range(na):
+                HX[base + r, j] = a0[j, lo + r]
+                Cp[base + r, j] = c0[j, lo + r]
         for t in range(T):
-            np.dot(HX[t, lo:hi], WT, z)
-            for r in range(hi - lo):
-                n = lo + r
+            s = base + t * mp
+            sG = T * lo + t * mp
+            _load_step(HX, s, x, lo, mp, t, na)
+            np.dot(HX[s:s + mp], WT, z)
+            for r in range(mp):
                 for j in range(na):
                     f = _sigmoid(z[r, j] + b[j], fast)
                     i = _sigmoid(z[r, na + j] + b[na + j], fast)
                     cc = _tanh(z[r, 2 * na + j] + b[2 * na + j], fast)
                     o = _sigmoid(z[r, 3 * na + j] + b[3 * na + j], fast)
-                    c = f * C[t, n, j] + i * cc
+                    c = f * Cp[s + r, j] + i * cc
                     tc = _tanh(c, fast)
-                    C[t + 1, n, j] = c
-                    TC[t, n, j] = tc
-                    HX[t + 1, n, j] = o * tc
-                    a_out[j, n, t] = o * tc
-                    c_out[j, n, t] = c
-                    Gs[t, n, j] = f
-                    Gs[t, n, na + j] = i
-                    Gs[t, n, 2 * na + j] = cc
-                    Gs[t, n, 3 * na + j] = o
+                    Cp[s + mp + r, j] = c
+                    HX[s + mp + r, j] = o * tc
+                    TC[sG + r, j] = tc
+                    Gs[sG + r, j] = f
+                    Gs[sG + r, na + j] = i
+                    Gs[sG + r, 2 * na + j] = cc
+                    Gs[sG + r, 3 * na + j] = o
+                    a_out[j, lo + r, t] = o * tc
+                    c_out[j, lo + r, t] = c
 
 
 @njit(parallel=True, **_JIT)
-def _lstm_backward(da, dc, use_dc, C, Gs, TC, W, DZ, dHX, dC0, nparts):
+def _lstm_backward(da, dc, use_dc, HX, Cp, Gs, TC, W, DZ, dx, da0, dc0, dW_parts, db_parts,
+                   nparts):
     """Backward through time of :func:`_lstm_forward`.
 
-    da : (T, m, n_a) upstream gradient of the hidden states, dc : (T, m, n_a) of the cell
-    states (time-major; read only when ``use_dc``). W : (4 n_a, n_a + n_x). Fills DZ (T, m, 4 n_a), dHX
-    (T, m, n_a + n_x) (``dHX[0, :, :n_a]`` is da0) and dC0 (m, n_a).
+    da, dc : (T, m, n_a) upstream gradients of the hidden and the cell states, time-major
+    (dc read only when ``use_dc``). W : (4 n_a, n_a + n_x). Fills DZ (T m, 4 n_a), dx
+    (n_x, m, T), da0 and dc0 (n_a, m), dW_parts[part] and db_parts[part].
     """
-    T = DZ.shape[0]
-    m = DZ.shape[1]
-    na = DZ.shape[2] // 4
+    T = da.shape[0]
+    m = da.shape[1]
+    na = da.shape[2]
     for part in prange(nparts):
         lo, hi = _part_rows(part, nparts, m)
-        dcn = np.zeros((hi - lo, na), dtype=DZ.dtype)  # dc carried from step t+1
+        mp = hi - lo
+        dhx = np.empty((mp, W.shape[1]), dtype=DZ.dtype)
+        dn = np.zeros((mp, na), dtype=DZ.dtype)  # da<t> from step t+1
+        dcn = np.zeros((mp, na), dtype=DZ.dtype)  # dc<t> from step t+1
         for t in range(T - 1, -1, -1):
-            for r in range(hi - lo):
-                n = lo + r
+            sG = T * lo + t * mp
+            sH = (T + 1) * lo + t * mp
+            for r in range(mp):
                 for j in range(na):
-                    g = da[t, n, j]
-                    if t + 1 < T:
-                        g += dHX[t + 1, n, j]
-                    f = Gs[t, n, j]
-                    i = Gs[t, n, na + j]
-                    cc = Gs[t, n, 2 * na + j]
-                    o = Gs[t, n, 3 * na + j]
-                    tc = TC[t, n, j]
+                    g = da[t, lo + r, j] + dn[r, j]
+                    f = Gs[sG + r, j]
+                    i = Gs[sG + r, na + j]
+                    cc = Gs[sG + r, 2 * na + j]
+                    o = Gs[sG + r, 3 * na + j]
+                    tc = TC[sG + r, j]
                     d_c = dcn[r, j] + g * o * (1.0 - tc * tc)
                     if use_dc:
-                        d_c += dc[t, n, j]
-                    DZ[t, n, j] = d_c * C[t, n, j] * f * (1.0 - f)
-                    DZ[t, n, na + j] = d_c * cc * i * (1.0 - i)
-                    DZ[t, n, 2 * na + j] = d_c * i * (1.0 - cc * cc)
-                    DZ[t, n, 3 * na + j] = g * tc * o * (1.0 - o)
+                        d_c += dc[t, lo + r, j]
+                    DZ[sG + r, j] = d_c * Cp[sH + r, j] * f * (1.0 - f)
+                    DZ[sG + r, na + j] = d_c * cc * i * (1.0 - i)
+                    DZ[sG + r, 2 * na + j] = d_c * i * (1.0 - cc * cc)
+                    DZ[sG + r, 3 * na + j] = g * tc * o * (1.0 - o)
                     dcn[r, j] = d_c * f
-            np.dot(DZ[t, lo:hi], W, dHX[t, lo:hi])
-        for r in range(hi - lo):
+            np.dot(DZ[sG:sG + mp], W, dhx)
+            _store_step(dhx, dn, dx, lo, mp, t, na)
+        for r in range(mp):
             for j in range(na):
-                dC0[lo + r, j] = dcn[r, j]
+                da0[j, lo + r] = dn[r, j]
+                dc0[j, lo + r] = dcn[r, j]
+        _part_grads(DZ, HX, T, lo, hi, dW_parts[part], db_parts[part])
 
 
 # ----------------------------------------------------------------------------- GRU
 @njit(parallel=True, **_JIT)
-def _gru_forward(HX, WT, b, WcaT, Gs, RA, a_out, nparts):
+def _gru_forward(x, a0, WT, b, WcaT, HX, Gs, RA, a_out, nparts):
     """GRU over a whole sequence (Cho et al. 2014, the Deep Learning Specialization's form).
 
     ``Γu = σ(Wu [a, x] + bu)``, ``Γr = σ(Wr [a, x] + br)``,
     ``c~ = tanh(Wc [Γr * a, x] + bc)``, ``a<t> = Γu * c~ + (1 - Γu) * a<t-1>``.
-    HX : (T+1, m, n_a + n_x) as for :func:`_rnn_forward`; WT : (n_a + n_x, 3 n_a) =
-    ``[Wu; Wr; Wc with its a-columns zeroed].T`` (so the product gives the gates' and the
-    candidate's x-part); WcaT : (n_a, n_a) = the a-columns of Wc, transposed; b : (3 n_a,).
-    Gs : (T, m, 3 n_a) receives Γu, Γr, c~; RA : (T, m, n_a) receives ``Γr * a<t-1>``;
-    a_out : (n_a, m, T) the hidden states in the course layout.
+    x, a0, HX as for :func:`_rnn_forward`; WT : (n_a + n_x, 3 n_a) = ``[Wu; Wr; Wc with
+    its a-columns zeroed].T`` (the product gives the gates and the candidate's x-part);
+    WcaT : (n_a, n_a), the a-columns of Wc transposed; b : (3 n_a,). Fills Gs (T m, 3 n_a)
+    with Γu, Γr, c~, RA (T m, n_a) with ``Γr * a<t-1>`` and a_out (n_a, m, T).
     """
-    T = HX.shape[0] - 1
-    m = HX.shape[1]
+    T = x.shape[2]
+    m = x.shape[1]
     G = WT.shape[1]
     na = G // 3
     fast = HX.itemsize == 4
     for part in prange(nparts):
         lo, hi = _part_rows(part, nparts, m)
-        z = np.empty((hi - lo, G), dtype=HX.dtype)
-        zc = np.empty((hi - lo, na), dtype=HX.dtype)
+        mp = hi - lo
+        z = np.empty((mp, G), dtype=HX.dtype)
+        zc = np.empty((mp, na), dtype=HX.dtype)
+        base = (T + 1) * lo
+        for r in range(mp):
+            for j in range(na):
+                HX[base + r, j] = a0[j, lo + r]
         for t in range(T):
-            np.dot(HX[t, lo:hi], WT, z)
-            for r in range(hi - lo):
-                n = lo + r
+            s = base + t * mp
+            sG = T * lo + t * mp
+            _load_step(HX, s, x, lo, mp, t, na)
+            np.dot(HX[s:s + mp], WT, z)
+            for r in range(mp):
                 for j in range(na):
                     u = _sigmoid(z[r, j] + b[j], fast)
                     g = _sigmoid(z[r, na + j] + b[na + j], fast)
-                    Gs[t, n, j] = u
-                    Gs[t, n, na + j] = g
-                    RA[t, n, j] = g * HX[t, n, j]
-            np.dot(RA[t, lo:hi], WcaT, zc)
-            for r in range(hi - lo):
-                n = lo + r
+                    Gs[sG + r, j] = u
+                    Gs[sG + r, na + j] = g
+                    RA[sG + r, j] = g * HX[s + r, j]
+            np.dot(RA[sG:sG + mp], WcaT, zc)
+            for r in range(mp):
                 for j in range(na):
                     cc = _tanh(zc[r, j] + z[r, 2 * na + j] + b[2 * na + j], fast)
-                    u = Gs[t, n, j]
-                    Gs[t, n, 2 * na + j] = cc
-                    a = u * cc + (1.0 - u) * HX[t, n, j]
-                    HX[t + 1, n, j] = a
-                    a_out[j, n, t] = a
+                    u = Gs[sG + r, j]
+                    Gs[sG + r, 2 * na + j] = cc
+                    a = u * cc + (1.0 - u) * HX[s + r, j]
+                    HX[s + mp + r, j] = a
+                    a_out[j, lo + r, t] = a
 
 
 @njit(parallel=True, **_JIT)
-def _gru_backward(da, HX, Gs, W, Wca, DZ, dHX, nparts):
+def _gru_backward(da, HX, Gs, RA, W, Wca, DZ, DZc, dx, da0, dW_parts, db_parts, dWc_parts,
+                  nparts):
     """Backward through time of :func:`_gru_forward`.
 
-    da : (T, m, n_a) upstream gradient (time-major); W : (3 n_a, n_a + n_x) as stacked
-    for the forward (Wc's a-columns zeroed), Wca : (n_a, n_a). Fills DZ (T, m, 3 n_a)
-    (pre-activation gradients of Γu, Γr, c~) and dHX (T, m, n_a + n_x) (``dHX[0, :, :n_a]`` is da0).
+    da : (T, m, n_a) upstream gradient (time-major); W : (3 n_a, n_a + n_x) as stacked for
+    the forward (Wc's a-columns zeroed), Wca : (n_a, n_a). Fills DZ (T m, 3 n_a) (the
+    pre-activation gradients of Γu, Γr, c~), DZc (T m, n_a) (c~'s again, contiguous), dx,
+    da0, and per part dW_parts, db_parts and dWc_parts[part] (n_a, n_a), the gradient of
+    Wc's a-columns (which saw Γr * a<t-1>, not a<t-1>).
     """
-    T = DZ.shape[0]
-    m = DZ.shape[1]
-    na = DZ.shape[2] // 3
+    T = da.shape[0]
+    m = da.shape[1]
+    na = da.shape[2]
     for part in prange(nparts):
         lo, hi = _part_rows(part, nparts, m)
-        dap = np.empty((hi - lo, na), dtype=DZ.dtype)  # direct part of da<t-1>
-        dzc = np.empty((hi - lo, na), dtype=DZ.dtype)  # the candidate's dz, contiguous
-        dra = np.empty((hi - lo, na), dtype=DZ.dtype)  # dzc @ Wca: d(Γr * a<t-1>)
+        mp = hi - lo
+        dhx = np.empty((mp, W.shape[1]), dtype=DZ.dtype)
+        dn = np.zeros((mp, na), dtype=DZ.dtype)  # da<t> from step t+1
+        dap = np.empty((mp, na), dtype=DZ.dtype)  # the direct part of da<t-1>
+        dra = np.empty((mp, na), dtype=DZ.dtype)  # dzc @ Wca: d(Γr * a<t-1>)
         for t in range(T - 1, -1, -1):
-            for r in range(hi - lo):
-                n = lo + r
+            sG = T * lo + t * mp
+            sH = (T + 1) * lo + t * mp
+            for r in range(mp):
                 for j in range(na):
-                    g = da[t, n, j]
-                    if t + 1 < T:
-                        g += dHX[t + 1, n, j]
-                    u = Gs[t, n, j]
-                    cc = Gs[t, n, 2 * na + j]
-                    a_prev = HX[t, n, j]
-                    DZ[t, n, j] = g * (cc - a_prev) * u * (1.0 - u)
+                    g = da[t, lo + r, j] + dn[r, j]
+                    u = Gs[sG + r, j]
+                    cc = Gs[sG + r, 2 * na + j]
+                    a_prev = HX[sH + r, j]
+                    DZ[sG + r, j] = g * (cc - a_prev) * u * (1.0 - u)
                     d = g * u * (1.0 - cc * cc)
-                    DZ[t, n, 2 * na + j] = d
-                    dzc[r, j] = d
+                    DZ[sG + r, 2 * na + j] = d
+                    DZc[sG + r, j] = d
                     dap[r, j] = g * (1.0 - u)
-            np.dot(dzc, Wca, dra)
-            for r in range(hi - lo):
-                n = lo + r
+            np.dot(DZc[sG:sG + mp], Wca, dra)
+            for r in range(mp):
                 for j in range(na):
-                    gr = Gs[t, n, na + j]
-                    DZ[t, n, na + j] = dra[r, j] * HX[t, n, j] * gr * (1.0 - gr)
+                    gr = Gs[sG + r, na + j]
+                    DZ[sG + r, na + j] = dra[r, j] * HX[sH + r, j] * gr * (1.0 - gr)
                     dap[r, j] += dra[r, j] * gr
-            np.dot(DZ[t, lo:hi], W, dHX[t, lo:hi])
-            for r in range(hi - lo):
+            np.dot(DZ[sG:sG + mp], W, dhx)
+            _store_step(dhx, dn, dx, lo, mp, t, na)
+            for r in range(mp):
                 for j in range(na):
-                    dHX[t, lo + r, j] += dap[r, j]
+                    dn[r, j] += dap[r, j]
+        for r in range(mp):
+            for j in range(na):
+                da0[j, lo + r] = dn[r, j]
+        _part_grads(DZ, HX, T, lo, hi, dW_parts[part], db_parts[part])
+        np.dot(DZc[T * lo:T * hi].T, RA[T * lo:T * hi], dWc_parts[part])
 
 
 # ----------------------------------------------------------------------------- embedding
@@ -366,7 +444,7 @@ _BLAS: list | None = None
 
 
 def _blas_libraries() -> list:
-    """The OpenBLAS libraries of this process (found once; none if threadpoolctl is absent)."""
+    """The OpenBLAS libraries of this process (found once; none without threadpoolctl)."""
     global _BLAS
     if _BLAS is None:
         try:
@@ -379,55 +457,47 @@ def _blas_libraries() -> list:
     return _BLAS
 
 
-def _stack_input(x, a0, width):
-    """``HX`` (T+1, m, n_a + n_x): a0 in ``HX[0, :, :n_a]``, ``x<t>`` in ``HX[t, :, n_a:]``."""
-    n_x, m, T = x.shape
-    na = a0.shape[0]
-    HX = np.empty((T + 1, m, width), dtype=x.dtype)
-    HX[0, :, :na] = a0.T
-    HX[:T, :, na:] = x.transpose(2, 1, 0)
-    HX[T, :, na:] = 0.0
-    return HX
-
-
 def _time_major(d):
     """(k, m, T) -> (T, m, k), C-contiguous."""
     return np.ascontiguousarray(d.transpose(2, 1, 0))
+
+
+def _empty(shape, dtype):
+    return np.empty(shape, dtype=dtype)
+
+
+def _grad_buffers(nparts, G, width, x_shape, na, dtype):
+    """dW_parts, db_parts, dx (n_x, m, T) and da0 (n_a, m) for a backward kernel."""
+    n_x, m, T = x_shape
+    return (_empty((nparts, G, width), dtype), _empty((nparts, G), dtype),
+            _empty((n_x, m, T), dtype), _empty((na, m), dtype))
 
 
 def rnn_forward(x, a0, W, b):
     """Hidden states (n_a, m, T) and the kernel's array for the backward.
 
     x (n_x, m, T), a0 (n_a, m), W (n_a, n_a + n_x) = [Waa, Wax], b (n_a,): validated, one
-    float dtype (by :func:`deepgrad.recurrent.rnn_forward`).
+    float dtype, x and a0 C-contiguous (by :func:`deepgrad.recurrent.rnn_forward`).
     """
     n_x, m, T = x.shape
     na = W.shape[0]
-    HX = _stack_input(x, a0, W.shape[1])
-    a = np.empty((na, m, T), dtype=x.dtype)
+    HX = _empty(((T + 1) * m, W.shape[1]), x.dtype)
+    a = _empty((na, m, T), x.dtype)
     with _one_blas_thread():
-        _rnn_forward(HX, np.ascontiguousarray(W.T), b, a, _parts(m))
+        _rnn_forward(x, a0, np.ascontiguousarray(W.T), b, HX, a, _parts(m))
     return a, HX
 
 
-def rnn_backward(da, HX, W):
+def rnn_backward(da, HX, W, x_shape):
     """``(dW, db, dx, da0)`` of :func:`rnn_forward`; da (n_a, m, T)."""
     na, m, T = da.shape
-    DZ = np.empty((T, m, na), dtype=da.dtype)
-    dHX = np.empty((T, m, W.shape[1]), dtype=da.dtype)
+    nparts = _parts(m)
+    DZ = _empty((T * m, na), da.dtype)
+    dW_parts, db_parts, dx, da0 = _grad_buffers(nparts, na, W.shape[1], x_shape, na,
+                                                da.dtype)
     with _one_blas_thread():
-        _rnn_backward(_time_major(da), HX, W, DZ, dHX, _parts(m))
-    return _weight_grads(DZ, HX, dHX, na)
-
-
-def _weight_grads(DZ, HX, dHX, na):
-    """dW = dZ^T @ HX over all (t, example) rows; db; dx (n_x, m, T); da0 (n_a, m)."""
-    T, m, G = DZ.shape
-    DZ2 = DZ.reshape(T * m, G)
-    dW = DZ2.T @ HX[:T].reshape(T * m, -1)
-    db = DZ2.sum(axis=0)
-    return (dW, db, np.ascontiguousarray(dHX[:, :, na:].transpose(2, 1, 0)),
-            np.ascontiguousarray(dHX[0, :, :na].T))
+        _rnn_backward(_time_major(da), HX, W, DZ, dx, da0, dW_parts, db_parts, nparts)
+    return dW_parts.sum(axis=0), db_parts.sum(axis=0), dx, da0
 
 
 def lstm_forward(x, a0, c0, W, b):
@@ -437,31 +507,41 @@ def lstm_forward(x, a0, c0, W, b):
     """
     n_x, m, T = x.shape
     na = a0.shape[0]
-    HX = _stack_input(x, a0, W.shape[1])
-    C = np.empty((T + 1, m, na), dtype=x.dtype)
-    C[0] = c0.T
-    Gs = np.empty((T, m, 4 * na), dtype=x.dtype)
-    TC = np.empty((T, m, na), dtype=x.dtype)
-    a = np.empty((na, m, T), dtype=x.dtype)
-    c = np.empty((na, m, T), dtype=x.dtype)
+    HX = _empty(((T + 1) * m, W.shape[1]), x.dtype)
+    Cp = _empty(((T + 1) * m, na), x.dtype)
+    Gs = _empty((T * m, 4 * na), x.dtype)
+    TC = _empty((T * m, na), x.dtype)
+    a = _empty((na, m, T), x.dtype)
+    c = _empty((na, m, T), x.dtype)
     with _one_blas_thread():
-        _lstm_forward(HX, np.ascontiguousarray(W.T), b, C, Gs, TC, a, c, _parts(m))
-    return a, c, (HX, C, Gs, TC)
+        _lstm_forward(x, a0, c0, np.ascontiguousarray(W.T), b, HX, Cp, Gs, TC, a, c,
+                      _parts(m))
+    return a, c, (HX, Cp, Gs, TC)
 
 
-def lstm_backward(da, dc, saved, W):
+def lstm_backward(da, dc, saved, W, x_shape):
     """``(dW, db, dx, da0, dc0)`` of :func:`lstm_forward`; da, dc (n_a, m, T), dc may be
     None (no gradient on the cell states from outside)."""
-    HX, C, Gs, TC = saved
+    HX, Cp, Gs, TC = saved
     na, m, T = da.shape
-    DZ = np.empty((T, m, 4 * na), dtype=da.dtype)
-    dHX = np.empty((T, m, W.shape[1]), dtype=da.dtype)
-    dC0 = np.empty((m, na), dtype=da.dtype)
+    nparts = _parts(m)
+    DZ = _empty((T * m, 4 * na), da.dtype)
+    dW_parts, db_parts, dx, da0 = _grad_buffers(nparts, 4 * na, W.shape[1], x_shape, na,
+                                                da.dtype)
+    dc0 = _empty((na, m), da.dtype)
     da_t = _time_major(da)
     dc_t = da_t if dc is None else _time_major(dc)  # not read when dc is None
     with _one_blas_thread():
-        _lstm_backward(da_t, dc_t, dc is not None, C, Gs, TC, W, DZ, dHX, dC0, _parts(m))
-    return _weight_grads(DZ, HX, dHX, na) + (np.ascontiguousarray(dC0.T),)
+        _lstm_backward(da_t, dc_t, dc is not None, HX, Cp, Gs, TC, W, DZ, dx, da0, dc0,
+                       dW_parts, db_parts, nparts)
+    return dW_parts.sum(axis=0), db_parts.sum(axis=0), dx, da0, dc0
+
+
+def _gru_weights(W, na):
+    """The stacked weights with Wc's a-columns zeroed, and those columns (n_a, n_a)."""
+    Wg = W.copy()
+    Wg[2 * na:, :na] = 0.0
+    return Wg, np.ascontiguousarray(W[2 * na:, :na])
 
 
 def gru_forward(x, a0, W, b):
@@ -472,37 +552,33 @@ def gru_forward(x, a0, W, b):
     n_x, m, T = x.shape
     na = a0.shape[0]
     Wg, Wca = _gru_weights(W, na)
-    HX = _stack_input(x, a0, W.shape[1])
-    Gs = np.empty((T, m, 3 * na), dtype=x.dtype)
-    RA = np.empty((T, m, na), dtype=x.dtype)
-    a = np.empty((na, m, T), dtype=x.dtype)
+    HX = _empty(((T + 1) * m, W.shape[1]), x.dtype)
+    Gs = _empty((T * m, 3 * na), x.dtype)
+    RA = _empty((T * m, na), x.dtype)
+    a = _empty((na, m, T), x.dtype)
     with _one_blas_thread():
-        _gru_forward(HX, np.ascontiguousarray(Wg.T), b, np.ascontiguousarray(Wca.T), Gs,
-                     RA, a, _parts(m))
+        _gru_forward(x, a0, np.ascontiguousarray(Wg.T), b, np.ascontiguousarray(Wca.T), HX,
+                     Gs, RA, a, _parts(m))
     return a, (HX, Gs, RA)
 
 
-def _gru_weights(W, na):
-    """The stacked weights with Wc's a-columns zeroed, and those columns (n_a, n_a)."""
-    Wg = W.copy()
-    Wg[2 * na:, :na] = 0.0
-    return Wg, np.ascontiguousarray(W[2 * na:, :na])
-
-
-def gru_backward(da, saved, W):
+def gru_backward(da, saved, W, x_shape):
     """``(dW, db, dx, da0)`` of :func:`gru_forward`; da (n_a, m, T)."""
     HX, Gs, RA = saved
     na, m, T = da.shape
+    nparts = _parts(m)
     Wg, Wca = _gru_weights(W, na)
-    DZ = np.empty((T, m, 3 * na), dtype=da.dtype)
-    dHX = np.empty((T, m, W.shape[1]), dtype=da.dtype)
+    DZ = _empty((T * m, 3 * na), da.dtype)
+    DZc = _empty((T * m, na), da.dtype)
+    dW_parts, db_parts, dx, da0 = _grad_buffers(nparts, 3 * na, W.shape[1], x_shape, na,
+                                                da.dtype)
+    dWc_parts = _empty((nparts, na, na), da.dtype)
     with _one_blas_thread():
-        _gru_backward(_time_major(da), HX, Gs, Wg, Wca, DZ, dHX, _parts(m))
-    dW, db, dx, da0 = _weight_grads(DZ, HX, dHX, na)
-    # The candidate's a-columns saw Γr * a<t-1>, not a<t-1>.
-    dZc = DZ[:, :, 2 * na:].reshape(T * m, na)
-    dW[2 * na:, :na] = dZc.T @ RA.reshape(T * m, na)
-    return dW, db, dx, da0
+        _gru_backward(_time_major(da), HX, Gs, RA, Wg, Wca, DZ, DZc, dx, da0, dW_parts,
+                      db_parts, dWc_parts, nparts)
+    dW = dW_parts.sum(axis=0)
+    dW[2 * na:, :na] = dWc_parts.sum(axis=0)
+    return dW, db_parts.sum(axis=0), dx, da0
 
 
 def embedding_backward(ids, dout, V):
@@ -517,14 +593,14 @@ def precompile() -> None:
     for dtype in (np.float32, np.float64):
         x = np.zeros((3, 2, 2), dtype=dtype)
         a0 = np.zeros((2, 2), dtype=dtype)
-        b1 = np.zeros(2, dtype=dtype)
-        a, HX = rnn_forward(x, a0, np.zeros((2, 5), dtype=dtype), b1)
-        rnn_backward(a, HX, np.zeros((2, 5), dtype=dtype))
+        W1 = np.zeros((2, 5), dtype=dtype)
+        a, HX = rnn_forward(x, a0, W1, np.zeros(2, dtype=dtype))
+        rnn_backward(a, HX, W1, x.shape)
         W4 = np.zeros((8, 5), dtype=dtype)
         a, c, saved = lstm_forward(x, a0, a0, W4, np.zeros(8, dtype=dtype))
-        lstm_backward(a, c, saved, W4)
-        lstm_backward(a, None, saved, W4)
+        lstm_backward(a, c, saved, W4, x.shape)
+        lstm_backward(a, None, saved, W4, x.shape)
         W3 = np.zeros((6, 5), dtype=dtype)
         a, saved = gru_forward(x, a0, W3, np.zeros(6, dtype=dtype))
-        gru_backward(a, saved, W3)
+        gru_backward(a, saved, W3, x.shape)
         embedding_backward(np.zeros((2, 2), dtype=np.int64), x, 4)
