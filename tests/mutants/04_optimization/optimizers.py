@@ -216,6 +216,9 @@ MUTANTS = [
     Mutant('standardize', 'opt_std_fit_all', 'statistics of train and test together',
            'mu = X_train.mean(axis=1, keepdims=True)\n    sigma = X_train.std(axis=1, keepdims=True)',
            'X_all = np.hstack([X_train, X_test])\n    mu = X_all.mean(axis=1, keepdims=True)\n    sigma = X_all.std(axis=1, keepdims=True)'),
+    Mutant('standardize', 'opt_std_ddof1', 'sample standard deviation (ddof=1)',
+           'sigma = X_train.std(axis=1, keepdims=True)',
+           'sigma = X_train.std(axis=1, ddof=1, keepdims=True)'),
     # ---------------------------------------------------------------- zca_whiten
     Mutant('zca_whiten', 'opt_zca_no_sqrt', 'divides by lambda, not its square root',
            'np.diag(1 / np.sqrt(lam + eps))',
@@ -232,6 +235,9 @@ MUTANTS = [
     Mutant('zca_whiten', 'opt_zca_transposed', 'U^T D U instead of U D U^T',
            'W = U @ np.diag(1 / np.sqrt(lam + eps)) @ U.T',
            'W = U.T @ np.diag(1 / np.sqrt(lam + eps)) @ U'),
+    Mutant('zca_whiten', 'opt_zca_np_cov', 'np.cov (divides by m - 1)',
+           'C = Xc @ Xc.T / X_train.shape[1]',
+           'C = np.cov(X_train)'),
 ]
 
 # The demo class's wrong students (their scores are predicted exactly by the harness).
