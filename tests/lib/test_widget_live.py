@@ -73,6 +73,18 @@ def test_new_limits_or_layout_key_draw_the_background_again():
     assert live.full_draws == 3
 
 
+def test_limits_seen_before_reuse_their_background():
+    fig, live, ax, line = simple_figure()
+    first = live.frame([line])
+    ax.set_ylim(0, 2)
+    live.frame([line])
+    ax.set_ylim(0, 1)
+    again = live.frame([line])
+    assert live.full_draws == 2 and live.reused_backgrounds == 1
+    assert again == first
+    assert_same_picture(again, live.full_png())
+
+
 def test_the_picture_follows_the_dynamic_artist():
     fig, live, ax, line = simple_figure()
     line.set_data([0, 1], [0, 0])

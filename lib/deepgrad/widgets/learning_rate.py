@@ -172,7 +172,7 @@ class LearningRateDemo:
     >>> png = demo.render(result)
     """
 
-    def __init__(self, resolution: int = 120, dpi: float = 90):
+    def __init__(self, resolution: int = 120, dpi: float = 80):
         self.resolution = resolution
         self.splits = {name: _load_problem(name) for name in DATASETS}
         self.grids = {name: decision_grid(s.X_train, resolution)

@@ -49,14 +49,14 @@ __all__ = ["DEFAULTS", "OptimizerResult", "OptimizerDemo", "optimizer_widget",
 #: rate (AdaGrad, RMSProp, Adam) and steps that show what the surface is about
 #: (demos/optimizers.ipynb measures what each shows).
 DEFAULTS = {
-    "quadratic": dict(start=(-2.5, 1.2), learning_rate=0.05, adaptive_learning_rate=0.1,
+    "quadratic": dict(start=(-2.5, 1.2), learning_rate=0.06, adaptive_learning_rate=0.1,
                       steps=100),
-    "rotated": dict(start=(-2.0, -1.2), learning_rate=0.05, adaptive_learning_rate=0.1,
+    "rotated": dict(start=(-2.0, -1.2), learning_rate=0.06, adaptive_learning_rate=0.1,
                     steps=100),
     "saddle": dict(start=(-2.0, 0.001), learning_rate=0.1, adaptive_learning_rate=0.05,
                    steps=150),
     "rosenbrock": dict(start=(-1.5, 2.0), learning_rate=0.0006, adaptive_learning_rate=0.05,
-                       steps=500),
+                       steps=1000),
 }
 #: Log10 ranges of the two learning-rate sliders, and of the stability map's x axis.
 LEARNING_RATE_EXPONENTS = (-4.0, 0.0)
@@ -362,7 +362,7 @@ def optimizer_widget(surface: str = "quadratic", beta: float = 0.9, beta1: float
         "y0": widgets.FloatSlider(value=d["start"][1], min=y0, max=y1, step=0.001,
                                   readout_format=".3f", description="start y",
                                   style=style, layout=wide),
-        "steps": widgets.IntSlider(value=d["steps"], min=10, max=min(MAX_STEPS, 1000),
+        "steps": widgets.IntSlider(value=d["steps"], min=10, max=min(MAX_STEPS, 2000),
                                    step=10, description="steps", style=style,
                                    layout=wide),
     }

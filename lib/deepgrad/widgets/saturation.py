@@ -265,7 +265,7 @@ class SaturationDemo:
     >>> png = demo.render(result)
     """
 
-    def __init__(self, points: int = 801, dpi: float = 90):
+    def __init__(self, points: int = 801, dpi: float = 80):
         points = validation.integer("points", points, low=11)
         self.inputs = np.linspace(INPUT_RANGE[0], INPUT_RANGE[1], points)
         self.figure = Figure(figsize=(11, 4.6), dpi=dpi)
