@@ -166,3 +166,36 @@ MUTANTS += [
            "            dZ, grads[f\"dgamma{l}\"], grads[f\"dbeta{l}\"] = batchnorm_backward(dZ, bn_cache)",
            "            _, grads[f\"dgamma{l}\"], grads[f\"dbeta{l}\"] = batchnorm_backward(dZ, bn_cache)"),
 ]
+
+MUTANTS += [
+    # ---------------------------------------------------------------- lr_range_pick
+    Mutant("lr_range_pick", "tr_pick_no_bias_correction", "EWA without bias correction",
+           "smoothed.append(v / (1 - beta ** t))", "smoothed.append(v)"),
+    Mutant("lr_range_pick", "tr_pick_raw_costs", "argmin of the raw costs",
+           "return float(rates[int(np.argmin(smoothed))] / 10)", "return float(rates[int(np.argmin(costs[:n]))] / 10)"),
+    Mutant("lr_range_pick", "tr_pick_no_divide", "the rate at the minimum itself",
+           "return float(rates[int(np.argmin(smoothed))] / 10)", "return float(rates[int(np.argmin(smoothed))])"),
+    Mutant("lr_range_pick", "tr_pick_nan_kept", "non-finite costs not cut off",
+           "n = len(costs) if finite.all() else int(np.argmin(finite))", "n = len(costs)"),
+    Mutant("lr_range_pick", "tr_pick_beta_swapped", "weights of the average swapped",
+           "v = beta * v + (1 - beta) * costs[t - 1]", "v = (1 - beta) * v + beta * costs[t - 1]"),
+    # ---------------------------------------------------------------- log_uniform
+    Mutant("log_uniform", "tr_logu_linear", "uniform on a linear scale",
+           "return 10 ** rng.uniform(np.log10(low), np.log10(high), size)", "return rng.uniform(low, high, size)"),
+    Mutant("log_uniform", "tr_logu_exponents", "low and high used as exponents",
+           "return 10 ** rng.uniform(np.log10(low), np.log10(high), size)", "return 10 ** rng.uniform(low, high, size)"),
+    Mutant("log_uniform", "tr_logu_global_rng", "NumPy's global generator",
+           "return 10 ** rng.uniform(np.log10(low), np.log10(high), size)",
+           "return 10 ** np.random.uniform(np.log10(low), np.log10(high), size)"),
+    # ---------------------------------------------------------------- ensemble_predict
+    Mutant("ensemble_predict", "tr_ens_vote", "majority vote of the labels",
+           "return np.argmax(np.mean(probabilities, axis=0), axis=0)",
+           "labels = np.array([np.argmax(p, axis=0) for p in probabilities])\n"
+           "    return np.array([np.bincount(column, minlength=probabilities[0].shape[0]).argmax() for column in labels.T])"),
+    Mutant("ensemble_predict", "tr_ens_axis", "argmax over the examples",
+           "return np.argmax(np.mean(probabilities, axis=0), axis=0)", "return np.argmax(np.mean(probabilities, axis=0), axis=1)"),
+    Mutant("ensemble_predict", "tr_ens_probabilities", "returns the averaged probabilities",
+           "return np.argmax(np.mean(probabilities, axis=0), axis=0)", "return np.mean(probabilities, axis=0)"),
+    Mutant("ensemble_predict", "tr_ens_first_model", "only the first model",
+           "return np.argmax(np.mean(probabilities, axis=0), axis=0)", "return np.argmax(probabilities[0], axis=0)"),
+]
