@@ -224,6 +224,22 @@ def test_synchronous_wiring_raises():
     assert "too large" in box.children[1].value
 
 
+def test_a_recent_frame_is_shown_again_without_drawing():
+    controls = make_controls(a=0.0)
+    calls = []
+
+    def draw(values):
+        calls.append(values["a"])
+        return f"{values['a']}".encode()
+
+    box = live_box(controls, draw)
+    for value in (1.0, 2.0, 1.0, 2.0, 3.0):
+        controls["a"].value = value
+        assert box.image.value == f"{value}".encode()
+    assert calls == [0.0, 1.0, 2.0, 3.0]
+    assert box.live.reused == 2 and box.live.drawn == 5
+
+
 def test_on_change_can_skip_a_redraw():
     controls = make_controls(a=0.0, b=0.0)
     box = live_box(controls, lambda v: f"{v['a']},{v['b']}".encode(),

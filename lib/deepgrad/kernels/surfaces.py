@@ -249,9 +249,10 @@ def _surface(surface: object) -> int:
     return _SURFACE_CODES[validation.one_of("surface", surface, SURFACES)]
 
 
-def race(surface: str = "quadratic", start: tuple = (-2.5, 1.0), learning_rate: float = 0.05,
-         adaptive_learning_rate: float = 0.1, beta: float = 0.9, beta1: float = 0.9,
-         beta2: float = 0.999, steps: int = 100) -> Race:
+def race(surface: str = "quadratic", start: tuple = (-2.5, 1.0),
+         learning_rate: float = 0.05, adaptive_learning_rate: float = 0.1,
+         beta: float = 0.9, beta1: float = 0.9, beta2: float = 0.999,
+         steps: int = 100) -> Race:
     """Run SGD, momentum, Nesterov, AdaGrad, RMSProp and Adam from ``start`` on ``surface``.
 
     Parameters

@@ -21,14 +21,16 @@ more than a factor 10 from the first to the last layer), gradients that vanish o
 explode toward the input, saturated values (slope below 1 % of the activation's
 largest), dead ReLU units (0 for every digit of the batch), or every unit equal.
 
-Measured on the course's busy 2-core machine (median of 10 after a warm-up,
-``time.perf_counter``): compute ~40 ms at depth 20, width 512; render ~120 ms with Agg
-(the same as the other widgets).
+Measured on the course's busy 2-core machine (``python -m benchmarks.run --only widgets``,
+docs/benchmarks.md "Widgets"): compute ~10 ms at depth 10, width 256 and ~40 ms at depth
+20, width 512; render ~30-37 ms for a move that keeps the axes' limits (the depth axis
+goes in steps of 5 layers), ~105-110 ms when the whole figure is drawn.
 
 Structure (as the other widgets): :meth:`InitializationDemo.compute` returns an
 :class:`InitializationResult`; :meth:`InitializationDemo.render` draws it on one Agg
-figure, created once and updated in place, and returns PNG bytes;
-:func:`initialization_widget` wires the controls to an ``ipywidgets.Image``.
+figure, created once and updated in place (:class:`deepgrad.widgets.live.LiveFigure`),
+and returns PNG bytes; :func:`initialization_widget` wires the controls to an
+``ipywidgets.Image`` (:func:`deepgrad.widgets.live.live_box`).
 """
 
 from __future__ import annotations
@@ -336,8 +338,8 @@ def initialization_widget(scheme: str = "xavier", depth: int = 10, width: int = 
             value=scale, base=10, min=SCALE_EXPONENTS[0], max=SCALE_EXPONENTS[1],
             step=0.1, description="scale (std)", readout_format=".3g",
             continuous_update=True, style=style, layout=wide),
-        # compute ~40 ms at the largest net + render ~120 ms: depth follows the drag;
-        # a new width draws new weights (~0.1 s at 512), so it updates on release.
+        # compute ~40 ms at the largest net + a live frame ~35 ms: depth follows the
+        # drag; a new width draws new weights (~0.1 s at 512), so it updates on release.
         "depth": widgets.IntSlider(
             value=depth, min=1, max=MAX_DEPTH, description="depth (layers)",
             continuous_update=True, style=style, layout=wide),

@@ -7,10 +7,13 @@ It is split in three so the computation is testable without a browser:
   iterations) and returns a :class:`LearningRateResult`: costs, w, b, grid
   probabilities, accuracies and a verdict in words;
 - :meth:`LearningRateDemo.render` draws a result on one Agg figure, created once and
-  updated in place, and returns PNG bytes;
+  updated in place (only the artists that move, over a cached background:
+  :class:`deepgrad.widgets.live.LiveFigure`; ~31-35 ms a frame, ~80 ms when an axis
+  changes, docs/benchmarks.md "Widgets"), and returns PNG bytes;
 - :func:`learning_rate_widget` wires sliders to an ``ipywidgets.Image`` showing those
-  bytes. Updating one image in place (rather than re-creating an inline figure in an
-  output area on every move) is what renders reliably in the browser.
+  bytes (:func:`deepgrad.widgets.live.live_box`). Updating one image in place (rather
+  than re-creating an inline figure in an output area on every move) is what renders
+  reliably in the browser.
 """
 
 from __future__ import annotations
@@ -302,9 +305,10 @@ def learning_rate_widget(learning_rate: float = 0.1, iterations: int = 500,
     demo = demo if demo is not None else LearningRateDemo()
     style = {"description_width": "110px"}
     wide = widgets.Layout(width="520px")
-    # Compute + render take ~0.1 s, so the picture can follow the learning-rate
-    # slider while it is dragged; the iteration slider updates on release (a drag
-    # over 5,000 values would queue many redraws).
+    # Compute + render take ~35-65 ms, so the picture can follow the learning-rate
+    # slider while it is dragged; the iteration slider updates on release (moves are
+    # merged anyway, deepgrad.widgets.live, but a drag would retrain up to 5,000
+    # iterations per frame for pictures nobody reads).
     controls = {
         "learning_rate": widgets.FloatLogSlider(
             value=learning_rate, base=10, min=LEARNING_RATE_EXPONENTS[0],

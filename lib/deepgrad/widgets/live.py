@@ -1,34 +1,39 @@
 """Live widgets: what every widget of the course shares to redraw within ~100 ms.
 
-Two pieces, one for each cost that made a slider move show 0.2-0.9 s late:
+Three pieces, for the costs that made a slider move show 0.2-0.9 s late (a full Agg draw
+of ~80-110 ms per frame, mostly FreeType drawing every tick label, a ~12-30 ms PNG
+encode, and moves queueing one frame each):
 
 - :class:`LiveFigure` -- **drawing only what changed.** A widget's figure is drawn with
   Agg once; its background (axes, ticks, labels, the artists that do not move) is kept,
   and a frame restores that background and draws only the widget's *dynamic* artists
-  (the lines, points, images and texts that follow the sliders), then encodes the pixels
-  as PNG with no row filter and zlib level 1 (:func:`encode_png`, ~6 ms a frame). The background is drawn again only when an axes'
-  view limits or scales changed (the widgets round their limits so that a small move
-  keeps them: :func:`snapped_limits`) or when the widget says its static part changed
-  (``layout_key``). Redrawing one axes at a time was tried and dropped: finding what an
-  axes owns (its tight box) costs about as much as the text it saves. Text drawing was most of a full Agg draw (FreeType
-  glyph rendering and layout of every tick label), so skipping the background is most of
-  the gain.
+  (the lines, points, images and texts that follow the sliders) and pastes the pixels of
+  its *overlays* (legends). The background is drawn again only when an axes' view limits
+  or scales changed or the widget's ``layout_key`` did; the last backgrounds are kept by
+  limits, so a slider moved back finds its own. Widgets choose limits that rarely change
+  (:func:`steady_limits`). A frame is pixel for pixel what a full draw gives (tested).
+  Redrawing one axes at a time was tried and dropped: finding the pixels an axes owns
+  (its tight box) costs about as much as the text it saves.
+- :func:`encode_png` -- PNG with no row filter and zlib level 1: ~6 ms a frame against
+  Pillow's ~12 ms at its fastest level.
 - :class:`LiveWiring` / :func:`live_box` -- **coalescing.** In a kernel, an observer on
   the controls only records that something changed and wakes one drawing thread; the
   thread draws the newest settings, so moves that arrive while a frame is being drawn are
-  merged into the next frame instead of queueing one frame each. The kernel goes back to
-  reading messages at once. Outside a kernel (tests, scripts) it draws synchronously, so
-  ``box.image.value`` is up to date right after a control is set.
+  merged into the next frame instead of queueing one frame each, and the kernel goes
+  back to reading messages at once. The last frames are kept by settings (a slider
+  dragged back over values it just showed costs nothing). Outside a kernel (tests,
+  scripts) it draws synchronously, so ``box.image.value`` is up to date right after a
+  control is set.
 
-Both only use matplotlib's Agg, Pillow and an ``ipywidgets.Image``: the same picture in
+Only matplotlib's Agg, numpy, zlib and an ``ipywidgets.Image``: the same picture in
 JupyterLab, in classic Notebook and in Voila (no front-end extension to install).
 
-Measured on the course's busy 2-core machine: docs/benchmarks.md, "Widgets".
-
-Why not a browser-side plotting library (bqplot, anywidget + canvas)? See the same
-section: it would move the drawing to the browser, but every widget's figure (contours,
-log axes with Unicode labels, heat maps, shaded regions) would have to be rewritten, and
-the Agg path measured well within the budget once only the dynamic artists are drawn.
+Why this and not a browser-side plotting library (bqplot, anywidget + canvas) or ipympl:
+docs/benchmarks.md, "Widgets", with the numbers. In short, ipympl redraws the whole
+figure with Agg in the kernel on every change (the ~100 ms this avoids); a browser-side
+library would need every figure (contours, log axes with Unicode labels, heat maps,
+shaded regions) rewritten for it, and the Agg path measured within budget once only the
+dynamic artists are drawn.
 """
 
 from __future__ import annotations
@@ -237,7 +242,8 @@ class LiveFigure:
                 # The whole pixels inside it only: those on its edge blend with what
                 # is under it.
                 x0, y0, x1, y1 = artist.get_window_extent(renderer).extents
-                box = Bbox([[math.ceil(x0), math.ceil(y0)], [math.floor(x1), math.floor(y1)]])
+                box = Bbox([[math.ceil(x0), math.ceil(y0)],
+                            [math.floor(x1), math.floor(y1)]])
                 self._overlay_pixels[id(artist)] = self.canvas.copy_from_bbox(box)
             else:
                 # A legend's frame (one rectangle, cheap) blends its edge pixels with
@@ -305,11 +311,18 @@ class LiveWiring:
     ----------
     requested, drawn : int
         Changes seen, and frames drawn (with the thread, drawn <= requested).
+    reused : int
+        Frames that were a recent frame of the same settings (:attr:`cached_frames`),
+        shown again without computing or drawing.
     draw_seconds : list of float
         Wall time of each frame's ``draw`` (compute + render + encode).
     render_seconds : list of float
         The part of it spent in ``figure.frame`` (drawing and encoding), when given.
     """
+
+    #: How many recent frames (PNG bytes, ~100 KB each) to keep by settings: a slider
+    #: dragged back over values it just showed costs nothing.
+    cached_frames = 32
 
     def __init__(self, controls: Mapping, draw: Callable[[dict], bytes], image,
                  status=None, threaded: bool | None = None,
@@ -325,6 +338,8 @@ class LiveWiring:
         self.drawn = 0
         self.draw_seconds: list[float] = []
         self.render_seconds: list[float] = []
+        self.reused = 0
+        self._frames: dict = {}
         self.figure = figure
         self.error: BaseException | None = None
         self._wake = threading.Condition()
@@ -340,9 +355,21 @@ class LiveWiring:
 
     def redraw_now(self) -> None:
         """Draw the current settings on this thread."""
+        values = self.values()
+        try:
+            key = tuple(sorted(values.items()))
+            hash(key)
+        except TypeError:  # a control whose value cannot be a key: never reused
+            key = None
+        if key is not None and key in self._frames:
+            self._frames[key] = png = self._frames.pop(key)  # the most recent, last
+            self.reused += 1
+            self.drawn += 1
+            self.image.value = png
+            return
         start = time.perf_counter()
         try:
-            png = self.draw(self.values())
+            png = self.draw(values)
         except Exception as error:  # shown, not raised into the kernel's event loop
             self.error = error
             if self.status is not None:
@@ -359,6 +386,10 @@ class LiveWiring:
         if self.status is not None and self.status.value:
             self.status.value = ""
         self.error = None
+        if key is not None:
+            self._frames[key] = png
+            while len(self._frames) > self.cached_frames:
+                self._frames.pop(next(iter(self._frames)))
         self.image.value = png
         self.drawn += 1
 
@@ -421,7 +452,7 @@ def timings(which: int = -1) -> str:
     draw = np.array(w.draw_seconds) * 1000
     render = np.array(w.render_seconds) * 1000
     n = min(draw.size, render.size)
-    out = {"frames": int(w.drawn), "moves": int(w.requested),
+    out = {"frames": int(w.drawn), "moves": int(w.requested), "reused": int(w.reused),
            "draw_ms": float(np.median(draw)) if draw.size else None,
            "render_ms": float(np.median(render)) if render.size else None,
            "compute_ms": float(np.median(draw[-n:] - render[-n:])) if n else None,

@@ -31,10 +31,10 @@ underflows to 0 or overflows: ``10^-400`` is drawn as ``10^-400``, not as 0. A s
 is exactly 0 (ReLU with a negative input) makes the gradient exactly 0; that is written
 on the plot.
 
-Measured (median of 50 moves of the weight slider, sigmoid, on the course's busy 2-core
-machine) with ``SaturationDemo().compute`` / ``.render`` timed by ``time.perf_counter``:
-compute 0.41 ms, render 125 ms (learning-rate widget's render on the same machine at the
-same time: 115 ms).
+Measured on the course's busy 2-core machine (``python -m benchmarks.run --only widgets``,
+docs/benchmarks.md "Widgets"): compute ~0.2-0.4 ms; render ~24 ms for a move that keeps
+the axes' limits (the live figure of :mod:`deepgrad.widgets.live`), ~105 ms when the
+whole figure is drawn (as every frame was before).
 
 Why the activation math here is private
 ---------------------------------------
@@ -51,11 +51,12 @@ Structure (the same as the learning-rate widget):
   and 20 layers in **~0.4 ms** per slider move, so a kernel would buy nothing) returning
   a :class:`SaturationResult`;
 - :meth:`SaturationDemo.render` -- draws a result on one Agg figure, created once and
-  updated in place, and returns PNG bytes (**~115-140 ms**, the same as the
-  learning-rate widget's render; text drawing is most of it, which is why the log-axis
-  labels use Unicode superscripts rather than mathtext);
+  updated in place (only the artists that move, over a cached background: see
+  :class:`deepgrad.widgets.live.LiveFigure`), and returns PNG bytes; text drawing is most
+  of a full draw, which is why the log-axis labels use Unicode superscripts rather than
+  mathtext;
 - :func:`saturation_widget` -- a drop-down and three sliders wired to an
-  ``ipywidgets.Image``.
+  ``ipywidgets.Image`` (:func:`deepgrad.widgets.live.live_box`).
 """
 
 from __future__ import annotations
@@ -491,8 +492,7 @@ def saturation_widget(activation: str = "sigmoid", weight: float = 1.0, x: float
     demo = demo if demo is not None else SaturationDemo()
     style = {"description_width": "110px"}
     wide = widgets.Layout(width="520px")
-    # compute takes ~0.4 ms and render ~0.12 s (as the learning-rate widget): every
-    # slider follows the drag.
+    # compute takes ~0.4 ms and a live frame ~25 ms: every slider follows the drag.
     controls = {
         "activation": widgets.Dropdown(
             options=[(label, key) for key, label in ACTIVATIONS.items()], value=activation,

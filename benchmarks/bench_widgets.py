@@ -1,0 +1,294 @@
+"""The widgets: each one's compute and render, and the optimizer widget's kernel against a
+plain NumPy loop and PyTorch's own optimizers, in one process.
+
+Render is timed three ways on the widget's own figure, for the same result:
+
+- **savefig** -- what every widget did before :mod:`deepgrad.widgets.live`: a full Agg draw
+  and Pillow's PNG (``deepgrad.plotting.figure_to_png``);
+- **live, background drawn** -- a frame of :class:`~deepgrad.widgets.live.LiveFigure` whose
+  axes limits changed: a full Agg draw (dynamic artists included) and the live PNG
+  encoder;
+- **live, background reused** -- the usual slider move: the cached background, the
+  dynamic artists and the encoder.
+
+The optimizer widget's kernel (:func:`deepgrad.kernels.surfaces.race`, six rules x N
+steps on a 2-D surface) is timed against the same loop in plain NumPy and against
+``torch.optim`` (SGD, SGD with momentum, SGD with Nesterov, Adagrad, RMSprop, Adam) on a
+2-element tensor, when torch is importable. Paths must agree before anything is timed
+(PyTorch's Nesterov tracks another point, the change-of-variables form, so its path is
+not compared).
+
+Run: ``python -m benchmarks.run --only widgets`` (``--write`` puts the section into
+docs/benchmarks.md). ``python -m benchmarks.bench_widgets --browser FILE`` prints the
+browser table from the JSON lines the browser test appends to ``$DEEPGRAD_WIDGET_TIMINGS``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import statistics
+import sys
+from collections import defaultdict
+
+import numpy as np
+
+from benchmarks.timing import COMMAND, alternating_medians, environment, median_ms
+
+SECTION = "widgets benchmark"
+
+
+# ----------------------------------------------------------------------------- rendering
+def _demos():
+    """(label, demo, result) per widget, at a typical setting."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from deepgrad.widgets import (InitializationDemo, LearningRateDemo, OptimizerDemo,
+                                  SaturationDemo)
+
+    sat, lr, init, opt = SaturationDemo(), LearningRateDemo(), InitializationDemo(), \
+        OptimizerDemo()
+    return [
+        ("saturation (sigmoid, w = 2)", sat, lambda: sat.compute("sigmoid", 2.0, 1.0, 0.0)),
+        ("learning rate (blobs, 500 it)", lr, lambda: lr.compute(0.5, 500, "blobs")),
+        ("learning rate (circles, 5000 it)", lr, lambda: lr.compute(1.0, 5000, "circles")),
+        ("initialization (Xavier, tanh, 10 x 256)", init,
+         lambda: init.compute("xavier", 10, 256, "tanh")),
+        ("initialization (He, ReLU, 20 x 512)", init,
+         lambda: init.compute("he", 20, 512, "relu")),
+        ("optimizer (quadratic, 100 steps)", opt, lambda: opt.compute("quadratic")),
+        ("optimizer (Rosenbrock, 2000 steps)", opt,
+         lambda: opt.compute("rosenbrock", steps=2000)),
+    ]
+
+
+def _savefig(demo) -> bytes:
+    """The figure drawn and encoded as before the live module (dynamic artists shown)."""
+    from deepgrad.plotting import figure_to_png
+
+    dynamic = getattr(demo.live, "_dynamic", [])
+    for artist in dynamic:
+        artist.set_animated(False)
+    try:
+        return figure_to_png(demo.figure)
+    finally:
+        for artist in dynamic:
+            artist.set_animated(True)
+        demo.live._background = None
+
+
+def _frame_new_background(demo, result) -> bytes:
+    demo.live._background = None  # as when an axis' limits change
+    return demo.render(result)
+
+
+def render_rows(repeats: int) -> list[tuple[str, float, float, float, float]]:
+    """(label, compute, savefig, live with the background drawn, live reused) in ms."""
+    rows = []
+    for label, demo, compute in _demos():
+        result = compute()
+        demo.render(result)
+        compute_ms = median_ms(compute, max(3, repeats // 2))
+        savefig_ms = median_ms(lambda: _savefig(demo), max(3, repeats // 2))
+        full_ms = median_ms(lambda: _frame_new_background(demo, result),
+                            max(3, repeats // 2))
+        demo.render(result)
+        live_ms = median_ms(lambda: demo.render(result), repeats)
+        rows.append((label, compute_ms, savefig_ms, full_ms, live_ms))
+    return rows
+
+
+def render_table(rows) -> str:
+    lines = ["| widget, setting | compute (ms) | render: savefig, before (ms) | "
+             "live frame, background drawn (ms) | live frame, background reused (ms) | "
+             "savefig / reused |", "|---|---:|---:|---:|---:|---:|"]
+    for label, compute, savefig, full, live in rows:
+        lines.append(f"| {label} | {compute:.1f} | {savefig:.1f} | {full:.1f} | "
+                     f"{live:.1f} | {savefig / live:.1f}x |")
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------- the kernel
+def _gradient(surface: str, w: np.ndarray) -> np.ndarray:
+    x, y = w
+    if surface == "quadratic":
+        return np.array([x, 20.0 * y])
+    if surface == "rotated":
+        u, v = (x + y) * math.sqrt(0.5), (y - x) * math.sqrt(0.5)
+        return np.array([(u - 20.0 * v), (u + 20.0 * v)]) * math.sqrt(0.5)
+    if surface == "saddle":
+        return np.array([x, y ** 3 - y])
+    return np.array([-2 * (1 - x) - 400 * x * (y - x * x), 200 * (y - x * x)])
+
+
+def numpy_race(surface, start, lr, lr_a, beta, beta1, beta2, steps, eps=1e-8):
+    """The kernel's loop in plain NumPy (2-vectors, one rule after the other): paths."""
+    paths = np.full((6, steps + 1, 2), np.nan)
+    for k in range(6):
+        w = np.array(start, dtype=float)
+        v, s = np.zeros(2), np.zeros(2)
+        paths[k, 0] = w
+        for t in range(1, steps + 1):
+            g = _gradient(surface, w + beta * v if k == 2 else w)
+            if k == 0:
+                w = w - lr * g
+            elif k in (1, 2):
+                v = beta * v - lr * g
+                w = w + v
+            elif k == 3:
+                s = s + g * g
+                w = w - lr_a * g / (np.sqrt(s) + eps)
+            elif k == 4:
+                s = beta2 * s + (1 - beta2) * g * g
+                w = w - lr_a * g / (np.sqrt(s) + eps)
+            else:
+                v = beta1 * v + (1 - beta1) * g
+                s = beta2 * s + (1 - beta2) * g * g
+                m_hat, s_hat = v / (1 - beta1 ** t), s / (1 - beta2 ** t)
+                w = w - lr_a * m_hat / (np.sqrt(s_hat) + eps)
+            if not (np.isfinite(w).all() and np.abs(w).max() <= 1e6):
+                break
+            paths[k, t] = w
+    return paths
+
+
+def torch_race(surface, start, lr, lr_a, beta, beta1, beta2, steps, eps=1e-8):
+    """The same race with torch.optim's optimizers (float64): paths."""
+    import torch
+
+    makers = [
+        lambda p: torch.optim.SGD([p], lr=lr),
+        lambda p: torch.optim.SGD([p], lr=lr, momentum=beta),
+        lambda p: torch.optim.SGD([p], lr=lr, momentum=beta, nesterov=True),
+        lambda p: torch.optim.Adagrad([p], lr=lr_a, eps=eps),
+        lambda p: torch.optim.RMSprop([p], lr=lr_a, alpha=beta2, eps=eps),
+        lambda p: torch.optim.Adam([p], lr=lr_a, betas=(beta1, beta2), eps=eps),
+    ]
+    paths = np.full((6, steps + 1, 2), np.nan)
+    for k, make in enumerate(makers):
+        p = torch.tensor(start, dtype=torch.float64)
+        p.grad = torch.zeros_like(p)
+        optimizer = make(p)
+        paths[k, 0] = start
+        for t in range(1, steps + 1):
+            x, y = p.tolist()
+            p.grad.copy_(torch.from_numpy(_gradient(surface, np.array([x, y]))))
+            optimizer.step()
+            w = p.detach().numpy()
+            if not (np.isfinite(w).all() and np.abs(w).max() <= 1e6):
+                break
+            paths[k, t] = w
+    return paths
+
+
+KERNEL_CASES = [("quadratic", (-2.5, 1.2), 0.06, 0.1, 0.9, 0.9, 0.999, 100),
+                ("rosenbrock", (-1.5, 2.0), 0.0006, 0.05, 0.9, 0.9, 0.999, 1000)]
+
+
+def kernel_rows(repeats: int, rounds: int) -> tuple[list, str]:
+    """(label, kernel ms, numpy ms, torch ms or nan) per case, and the torch version."""
+    from deepgrad.kernels.surfaces import race
+
+    try:
+        import torch
+
+        torch_version = f", torch {torch.__version__} ({torch.get_num_threads()} threads)"
+    except ImportError:
+        torch = None
+        torch_version = ", torch not installed"
+    rows = []
+    for case in KERNEL_CASES:
+        kernel = race(*case).paths
+        np.testing.assert_allclose(numpy_race(*case), kernel, rtol=1e-9, atol=1e-12,
+                                   equal_nan=True)
+        timed = {"kernel": lambda: race(*case),
+                 "numpy": lambda: numpy_race(*case)}
+        if torch is not None:
+            theirs = torch_race(*case)
+            same = [0, 1, 3, 4, 5]  # not Nesterov: torch tracks the look-ahead point
+            np.testing.assert_allclose(theirs[same], kernel[same], rtol=1e-6, atol=1e-9,
+                                       equal_nan=True)
+            timed["torch"] = lambda: torch_race(*case)
+        slow = max(1, repeats // 10)
+        ms = {"kernel": alternating_medians({"kernel": timed["kernel"]}, repeats,
+                                            rounds)["kernel"]}
+        for key in ("numpy", "torch"):
+            if key in timed:
+                ms[key] = alternating_medians({key: timed[key]}, slow, rounds)[key]
+        rows.append((f"{case[0]}, 6 rules x {case[-1]} steps", ms["kernel"], ms["numpy"],
+                     ms.get("torch", math.nan)))
+    return rows, torch_version
+
+
+def kernel_table(rows) -> str:
+    lines = ["| race | numba kernel (ms) | plain NumPy loop (ms) | torch.optim (ms) | "
+             "NumPy / kernel | torch / kernel |", "|---|---:|---:|---:|---:|---:|"]
+    for label, kernel, numpy_ms, torch_ms in rows:
+        torch_cells = ("| " if math.isnan(torch_ms) else f"{torch_ms:.1f} ",
+                       "| " if math.isnan(torch_ms) else f"{torch_ms / kernel:.0f}x ")
+        lines.append(f"| {label} | {kernel:.3f} | {numpy_ms:.1f} | {torch_cells[0]}| "
+                     f"{numpy_ms / kernel:.0f}x | {torch_cells[1]}|")
+    return "\n".join(lines)
+
+
+def report(repeats: int, rounds: int = 3) -> tuple[str, str]:
+    """(section name, markdown) of this benchmark."""
+    rows = render_rows(repeats)
+    krows, torch_version = kernel_rows(repeats, rounds)
+    return SECTION, (
+        "## Widgets: compute and render of one slider move\n\n"
+        f"`{COMMAND} --only widgets` (`make bench` runs all). In-process, one figure per "
+        "widget at its default size. *savefig* is how every widget drew before "
+        "`deepgrad.widgets.live` (full Agg draw + Pillow PNG); a live frame with the "
+        "background drawn is what a move that changes an axis' limits costs; with the "
+        "background reused, what most moves cost.\n\n"
+        + render_table(rows) + "\n\n"
+        "The optimizer widget's kernel, `deepgrad.kernels.surfaces.race`, against the same "
+        "loop in plain NumPy and against `torch.optim` stepping a 2-element float64 "
+        "tensor (paths checked equal first, Nesterov excepted: PyTorch's tracks the "
+        "look-ahead point):\n\n"
+        + kernel_table(krows) + "\n\n" + environment(torch_version) + ".")
+
+
+# ----------------------------------------------------------------------------- browser
+def browser_table(path: str) -> str:
+    """Markdown table of the browser test's timings (JSON lines, one per widget cell)."""
+    rows = defaultdict(list)
+    for line in open(path, encoding="utf-8"):
+        r = json.loads(line)
+        rows[r["notebook"]].append(r)
+    lines = ["| notebook (widget) | moves timed | slider to screen, median (ms) | "
+             "compute, median (ms) | render + encode, median (ms) | background drawn | "
+             "frames / moves |", "|---|---:|---:|---:|---:|---:|---:|"]
+    for notebook, runs in rows.items():
+        r = runs[-1]
+        k = r["kernel"] or {}
+        shown = r["slider_to_screen_ms"]
+        lines.append(
+            f"| {notebook} | {shown['n']} | {shown['median']:.0f} | "
+            f"{k.get('compute_ms', math.nan):.1f} | {k.get('render_ms', math.nan):.1f} | "
+            f"{k.get('full_draws')} | {k.get('frames')} / {k.get('moves')} |")
+    every = [v for runs in rows.values() for r in runs
+             for v in list(r["per_control_ms"].values()) + r["slider_moves_ms"]
+             if v is not None]
+    lines.append(f"| all widgets | {len(every)} | {statistics.median(every):.0f} | | | | |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_widgets")
+    parser.add_argument("--browser", metavar="FILE",
+                        help="print the browser table from the test's JSON lines")
+    parser.add_argument("--repeats", type=int, default=20)
+    args = parser.parse_args(argv)
+    if args.browser:
+        print(browser_table(args.browser))
+    else:
+        print(report(args.repeats)[1])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
