@@ -11,7 +11,7 @@ from typing import Iterable
 
 from deepgrad_instructor.cells import MARKERS, is_answer
 
-__all__ = ["norm", "secret_lines", "html_text", "file_text", "find_leaks"]
+__all__ = ["norm", "public_lines", "secret_lines", "html_text", "file_text", "find_leaks"]
 
 
 def norm(text: str) -> str:
@@ -19,15 +19,8 @@ def norm(text: str) -> str:
     return " ".join(text.split())
 
 
-def secret_lines(source_nb, *, min_chars: int = 12) -> dict[str, set[str]]:
-    """Non-trivial lines of the solution regions and hidden tests of a source notebook.
-
-    A line counts when it is at least ``min_chars`` long once whitespace is collapsed, is
-    not just a comment, and does not also appear anywhere in a public part of the
-    notebook (so ``import numpy as np`` repeated in a visible cell, or a formula the
-    instructions spell out, is not a "secret").
-    Returns ``{"solution": {...}, "hidden": {...}}`` with whitespace-normalised lines.
-    """
+def _split(source_nb) -> tuple[set[str], set[str], set[str]]:
+    """(public, solution, hidden) lines of a source notebook, whitespace-normalised."""
     public: set[str] = set()
     sol: set[str] = set()
     hid: set[str] = set()
@@ -42,7 +35,29 @@ def secret_lines(source_nb, *, min_chars: int = 12) -> dict[str, set[str]]:
                       if line not in secret and not MARKERS.is_marker(line))
         sol.update(norm(line) for line in s_lines)
         hid.update(norm(line) for line in h_lines)
-    public_text = "\n".join(sorted(public))
+    return public, sol, hid
+
+
+def public_lines(source_nb) -> set[str]:
+    """The lines of a source notebook that its release shows (everything outside the solution
+    regions and the hidden tests), whitespace-normalised."""
+    return _split(source_nb)[0]
+
+
+def secret_lines(source_nb, *, min_chars: int = 12,
+                 also_public: Iterable[str] = ()) -> dict[str, set[str]]:
+    """Non-trivial lines of the solution regions and hidden tests of a source notebook.
+
+    A line counts when it is at least ``min_chars`` long once whitespace is collapsed, is
+    not just a comment, and does not also appear anywhere in a public part of the
+    notebook (so ``import numpy as np`` repeated in a visible cell, or a formula the
+    instructions spell out, is not a "secret") or in ``also_public`` (lines other
+    notebooks already hand out: ``for epoch in range(epochs):`` given in one notebook
+    is no secret of another).
+    Returns ``{"solution": {...}, "hidden": {...}}`` with whitespace-normalised lines.
+    """
+    public, sol, hid = _split(source_nb)
+    public_text = "\n".join(sorted(public | set(also_public)))
 
     def keep(lines: set[str]) -> set[str]:
         return {ln for ln in lines if len(ln) >= min_chars and not ln.startswith("#")

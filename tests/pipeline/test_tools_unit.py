@@ -7,7 +7,7 @@ import pytest
 
 from authoring.docs import update_readme
 from authoring.harness import MutantHarness, defined_names, late_bound, used_names
-from authoring.leaks import secret_lines
+from authoring.leaks import public_lines, secret_lines
 from authoring.mutants import Mutant, MutantError, apply_mutants, load_assignment
 from authoring.submissions import build_solution, solution_notebook
 from authoring.toy_course import MUTANTS, toy_notebook
@@ -71,6 +71,10 @@ def test_secret_lines_skip_public_and_trivial():
     assert "y = np.asarray(x) * 2.0" in s["solution"]
     assert "return y" not in s["solution"]
     assert any("-3.25" in ln for ln in s["hidden"])
+    # a line another notebook already hands out is no secret; public lines are what it shows
+    given = secret_lines(toy_notebook(), also_public={"y = np.asarray(x) * 2.0"})
+    assert "y = np.asarray(x) * 2.0" not in given["solution"]
+    assert not (public_lines(toy_notebook()) & s["solution"])
 
 
 def test_failures_are_classified_from_the_files_then_from_what_autograde_returned(tmp_path):
