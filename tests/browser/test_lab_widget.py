@@ -459,13 +459,16 @@ def open_widget(page, lab: Lab, notebook: str, index: int, fail):
     fail("the widget's picture never rendered")
 
 
-def settle(lab: Lab, notebook: str, picture, timeout: float = 30) -> None:
-    """Wait until the kernel is idle and the picture stays the same for 0.3 s."""
-    wait_until(lambda: lab.kernel_idle(notebook), timeout, "the kernel to finish redrawing")
+def settle(lab: Lab, notebook: str, picture, timeout: float = 30,
+           quiet: float = 0.3) -> None:
+    """Wait until the kernel is idle and the picture stays the same for ``quiet`` s (the
+    widgets draw on a thread of their own: an idle kernel may still send a picture)."""
+    wait_until(lambda: lab.kernel_idle(notebook), timeout, "the kernel to finish redrawing",
+               interval=0.1)
     deadline = time.monotonic() + timeout
     last = picture.get_attribute("src")
     while time.monotonic() < deadline:
-        time.sleep(0.3)
+        time.sleep(quiet)
         src = picture.get_attribute("src")
         if src == last:
             return
@@ -550,7 +553,7 @@ def test_every_control_changes_the_picture(browser, lab, shots, notebook, index)
                 handle.focus()
                 slider_moves.append(shown_after(page, picture,
                                                 lambda: page.keyboard.press(key)))
-                settle(lab, notebook, picture)
+                settle(lab, notebook, picture, quiet=0.15)
         every = [v for v in list(latencies.values()) + slider_moves if v is not None]
         kernel = json.loads(page.evaluate(KERNEL_TIMINGS_JS, [notebook]).strip() or "null")
         record_timings(notebook, index, {

@@ -18,7 +18,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from deepgrad.widgets import (InitializationDemo, LearningRateDemo,  # noqa: E402
-                              SaturationDemo)
+                              SaturationDemo, saturation_widget)
 from deepgrad.widgets.live import (LiveFigure, LiveWiring, live_box,  # noqa: E402
                                    snapped_limits)
 
@@ -145,6 +145,26 @@ def test_every_widget_frame_equals_a_full_draw(make):
     assert demo.live.full_draws == full_draws + 1
     assert all(pixels(a).std() > 10 for a in again)
     assert again[1] == again[2]
+
+
+def test_html_title_leaves_the_title_to_the_caption():
+    demo = SaturationDemo(points=201, dpi=50)
+    with_title = pixels(demo.update("tanh", 2.0, 1.0, 0.0))
+    box = saturation_widget(activation="tanh", weight=2.0, demo=demo)
+    assert demo.live.html_title and box.children[-2] is box.caption
+    picture = pixels(box.image.value)
+    # The band of the title is cut off the top; the rest is the same picture.
+    assert picture.shape[1] == with_title.shape[1]
+    assert picture.shape[0] < with_title.shape[0]
+    assert "tanh: z = w·x + b" in box.caption.value and "#" in box.caption.value
+    assert_same_picture(box.image.value, demo.live.full_png())
+    box.controls["weight"].value = -3.0
+    assert "-3" in box.caption.value
+    # A frame shown again from the cache brings its caption back too.
+    caption = box.caption.value
+    box.controls["weight"].value = 2.0
+    box.controls["weight"].value = -3.0
+    assert box.caption.value == caption and box.live.reused == 1
 
 
 # ----------------------------------------------------------------------------- wiring
