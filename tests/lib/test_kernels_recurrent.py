@@ -162,10 +162,11 @@ def test_every_split_of_the_batch_gives_the_same_numbers(nparts):
 
 
 @pytest.mark.skipif(torch is None, reason="PyTorch is not installed")
-@pytest.mark.parametrize("kind", ["rnn", "lstm"])
-def test_layers_match_pytorch(kind):
-    n_x, n_a, m, T = 3, 5, 4, 6
-    x, a0, p, da = make_problem(kind, n_x, n_a, m, T, np.float64, seed=2)
+@settings(max_examples=30)
+@given(kind=st.sampled_from(["rnn", "lstm"]), n_x=st.integers(1, 4), n_a=st.integers(1, 5),
+       m=st.sampled_from([1, 2, 3, 17]), T=st.integers(1, 5), seed=seeds)
+def test_property_layers_match_pytorch(kind, n_x, n_a, m, T, seed):
+    x, a0, p, da = make_problem(kind, n_x, n_a, m, T, np.float64, seed)
     (a, *_), grads = run_layer(kind, x, a0, p, da)
     xt = torch.tensor(x.transpose(2, 1, 0), requires_grad=True)
     h0 = torch.tensor(a0.T[None].copy(), requires_grad=True)

@@ -424,7 +424,7 @@ def _embedding_backward(ids, dout, dE):
 # ----------------------------------------------------------------------------- dispatch
 @contextlib.contextmanager
 def _one_blas_thread():
-    """Run the block with every OpenBLAS loaded (NumPy's and SciPy's) on one thread.
+    """Run the block with every BLAS loaded (NumPy's and SciPy's OpenBLAS) on one thread.
 
     The kernels' per-step products are small, and the kernels split the batch over the
     cores themselves: BLAS threads would only spin against them.
@@ -444,14 +444,14 @@ _BLAS: list | None = None
 
 
 def _blas_libraries() -> list:
-    """The OpenBLAS libraries of this process (found once; none without threadpoolctl)."""
+    """The BLAS libraries of this process (found once; none without threadpoolctl)."""
     global _BLAS
     if _BLAS is None:
         try:
             import scipy.linalg.cython_blas  # noqa: F401  (what Numba's np.dot calls)
             from threadpoolctl import ThreadpoolController
             _BLAS = [lib for lib in ThreadpoolController().lib_controllers
-                     if lib.internal_api == "openblas"]
+                     if lib.user_api == "blas"]
         except ImportError:  # pragma: no cover - both come with scikit-learn
             _BLAS = []
     return _BLAS
