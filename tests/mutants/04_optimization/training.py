@@ -199,3 +199,35 @@ MUTANTS += [
     Mutant("ensemble_predict", "tr_ens_first_model", "only the first model",
            "return np.argmax(np.mean(probabilities, axis=0), axis=0)", "return np.argmax(probabilities[0], axis=0)"),
 ]
+
+MUTANTS += [
+    # ---------------------------------------------------------------- train_mnist
+    Mutant("train_mnist", "tr_mnist_train_accuracy", "reports the training accuracy",
+           "mnist_test_accuracy = accuracy(X_test, y_test, mnist_params, mnist_bn)",
+           "mnist_test_accuracy = accuracy(X_train, y_train, mnist_params, mnist_bn)"),
+    Mutant("train_mnist", "tr_mnist_val_accuracy", "reports the validation accuracy",
+           "mnist_test_accuracy = accuracy(X_test, y_test, mnist_params, mnist_bn)",
+           "mnist_test_accuracy = accuracy(X_val, y_val, mnist_params, mnist_bn)"),
+    Mutant("train_mnist", "tr_mnist_trained_on_test", "trains on the test set",
+           "train(X_train, y_train, mnist_layer_dims", "train(X_test, y_test, mnist_layer_dims"),
+    Mutant("train_mnist", "tr_mnist_no_batch_norm", "no batch norm",
+           '"batch_norm": True', '"batch_norm": False'),
+    Mutant("train_mnist", "tr_mnist_no_dropout", "no dropout",
+           '"keep_prob": 0.9', '"keep_prob": 1.0'),
+    Mutant("train_mnist", "tr_mnist_sgd", "plain SGD instead of Adam",
+           '"optimizer": "adam"', '"optimizer": "sgd"'),
+    Mutant("train_mnist", "tr_mnist_one_epoch", "one epoch only",
+           "mnist_epochs = 12", "mnist_epochs = 1"),
+]
+
+WRONG_STUDENTS = {
+    "wrong_tr_dropout_no_rescale": ["tr_drop_no_rescale"],
+    "wrong_tr_bn_test_updates_and_l2": ["tr_bn_test_updates_running", "tr_reg_l2_no_two"],
+}
+
+MUTANTS += [
+    Mutant("train_mnist", "tr_mnist_no_schedule", "no learning-rate schedule",
+           ',\n                 "schedule": lambda epoch: 0.5 * (1 + np.cos(np.pi * epoch / 12))}', '}'),
+    Mutant("train_mnist", "tr_mnist_trained_on_val", "trains on the validation set",
+           "train(X_train, y_train, mnist_layer_dims", "train(X_val, y_val, mnist_layer_dims"),
+]
