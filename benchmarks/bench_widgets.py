@@ -23,7 +23,8 @@ not compared).
 
 Run: ``python -m benchmarks.run --only widgets`` (``--write`` puts the section into
 docs/benchmarks.md). ``python -m benchmarks.bench_widgets --browser FILE`` prints the
-browser table from the JSON lines the browser test appends to ``$DEEPGRAD_WIDGET_TIMINGS``.
+browser table from the JSON lines the browser test appends to ``$DEEPGRAD_WIDGET_TIMINGS``;
+``--drag`` times a drag drawn one frame per move against coalesced.
 """
 
 from __future__ import annotations
@@ -258,6 +259,52 @@ def report(repeats: int, rounds: int = 3) -> tuple[str, str]:
         + kernel_table(krows) + "\n\n" + environment(torch_version) + ".")
 
 
+# ----------------------------------------------------------------------------- a drag
+def _drag(make, name: str, values: list, threaded: bool) -> tuple[float, int, int]:
+    """Moves of one control every 15 ms, handled one after the other as a kernel handles
+    its messages: (seconds from the last move to its picture, frames, moves)."""
+    import time
+
+    box = make()
+    box.live.threaded = threaded
+    shown = []
+    box.image.observe(lambda change: shown.append(time.perf_counter()), names="value")
+    start = time.perf_counter()
+    for k, value in enumerate(values):
+        delay = start + 0.015 * k - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+        box.controls[name].value = value
+    last = start + 0.015 * (len(values) - 1)
+    box.live.wait(60)
+    return shown[-1] - last, box.live.drawn, box.live.requested
+
+
+def drag_table(repeats: int = 3) -> str:
+    """A 0.6 s drag (40 moves) drawn one frame per move against coalesced."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from deepgrad.widgets import initialization_widget, saturation_widget
+
+    cases = [("saturation, weight 1 → 4.9", saturation_widget, "weight",
+              [1.0 + 0.1 * k for k in range(40)]),
+             ("initialization (20 x 512), scale 0.1 → 0.22",
+              lambda: initialization_widget(scheme="scale", depth=20, width=512),
+              "scale", [0.1 * 1.02 ** k for k in range(40)])]
+    lines = ["| drag of 40 moves, one every 15 ms | one frame per move: last move to "
+             "its picture (ms) | frames | coalesced: last move to its picture (ms) | "
+             "frames |", "|---|---:|---:|---:|---:|"]
+    for label, make, name, values in cases:
+        cells = []
+        for threaded in (False, True):
+            runs = [_drag(make, name, values, threaded) for _ in range(repeats)]
+            cells += [f"{1e3 * statistics.median(r[0] for r in runs):.0f}",
+                      f"{runs[-1][1]} / {runs[-1][2]}"]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 # ----------------------------------------------------------------------------- browser
 def browser_table(path: str) -> str:
     """Markdown table of the browser test's timings (JSON lines, one per widget cell)."""
@@ -287,10 +334,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_widgets")
     parser.add_argument("--browser", metavar="FILE",
                         help="print the browser table from the test's JSON lines")
+    parser.add_argument("--drag", action="store_true",
+                        help="print the drag table (one frame per move against coalesced)")
     parser.add_argument("--repeats", type=int, default=20)
     args = parser.parse_args(argv)
     if args.browser:
         print(browser_table(args.browser))
+    elif args.drag:
+        print(drag_table())
     else:
         print(report(args.repeats)[1])
     return 0

@@ -236,8 +236,8 @@ class LiveFigure:
             self.canvas.draw()  # animated artists are skipped
             renderer = self.canvas.get_renderer()
             self._background = self.canvas.copy_from_bbox(self.figure.bbox)
-            if self.html_title:
-                self._crop_top(renderer)
+            if self.html_title and (self._crop is None or layout_key != self._layout_key):
+                self._crop_top(renderer)  # tight boxes cost ~20 ms: not on every draw
             self._backgrounds[state] = self._background
             while len(self._backgrounds) > self.cached_backgrounds:
                 self._backgrounds.pop(next(iter(self._backgrounds)))
