@@ -12,6 +12,13 @@ every control of the widget in turn and check after each move that the picture c
 and is not blank. The notebook's kernel is shut down when its test ends. Needs the
 system ``chromium`` (``make browser-deps``); without it the tests fail, they do not skip.
 
+Timings, never asserted (speed goes in docs/benchmarks.md, "Widgets"): each move is timed
+from its first input event to the new picture decoded and painted; in ``demos/`` the first
+slider is also stepped 8 times with the arrow keys; the kernel's own compute and render
+medians are read from :func:`deepgrad.widgets.live.timings`. They are printed, and
+appended as JSON lines to ``$DEEPGRAD_WIDGET_TIMINGS`` when it is set
+(``python -m benchmarks.bench_widgets --browser FILE`` makes the table).
+
 Set ``DEEPGRAD_SCREENSHOT_DIR`` to keep the screenshots somewhere to look at.
 """
 
@@ -478,9 +485,11 @@ def settle(lab: Lab, notebook: str, picture, timeout: float = 30,
 
 # ---- tests --------------------------------------------------------------------------
 def test_discovery_finds_the_widget_notebooks():
-    assert {"learning_rate_widget", "saturation_widget"} <= widget_factories()
+    assert {"learning_rate_widget", "saturation_widget", "initialization_widget",
+            "optimizer_widget"} <= widget_factories()
     notebooks = {notebook for notebook, _ in WIDGET_CELLS}
     assert {"demos/learning_rate.ipynb", "demos/saturation.ipynb",
+            "demos/initialization.ipynb", "demos/optimizers.ipynb",
             "release/01_logistic_regression/logistic_regression.ipynb",
             "release/02_neural_networks/backprop_and_activations.ipynb"} <= notebooks
 
