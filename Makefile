@@ -50,7 +50,7 @@ lab: precompile
 	$(JUPYTER) lab --notebook-dir=. $$( [ "$$(id -u)" = 0 ] && echo --allow-root ) $(LAB_ARGS)
 
 test: setup-dev precompile browser-deps
-	$(PY) -m pytest -q $(PYTEST_ARGS)
+	$(PY) -m pytest -q --durations=15 $(PYTEST_ARGS)
 
 check: setup-dev precompile
 	$(PY) -m pytest -q -m "not slow" $(PYTEST_ARGS)
