@@ -134,3 +134,18 @@ def test_widget_rejects_bad_arguments_by_name():
         optimizer_widget(surface="bowl")
     with pytest.raises(ValueError, match="beta2"):
         optimizer_widget(beta2=0.1)
+
+
+def test_any_position_of_the_controls_draws_without_a_warning(demo):
+    """Corners of every slider, diverging runs included (warnings are errors here)."""
+    rng = np.random.default_rng(0)
+    for surface in SURFACES:
+        box = SURFACES[surface][3]
+        for _ in range(6):
+            result = demo.compute(
+                surface, start=(rng.uniform(box[0], box[1]), rng.uniform(box[2], box[3])),
+                learning_rate=10 ** rng.uniform(*opt.LEARNING_RATE_EXPONENTS),
+                adaptive_learning_rate=10 ** rng.uniform(*opt.ADAPTIVE_EXPONENTS),
+                beta=rng.choice([0.0, 0.5, 0.99]), beta1=rng.choice([0.0, 0.9, 0.99]),
+                beta2=rng.choice([0.5, 0.999, 0.9999]), steps=int(rng.choice([10, 2000])))
+            assert pixels(demo.render(result)).std() > 10
