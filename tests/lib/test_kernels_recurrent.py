@@ -39,7 +39,7 @@ except ImportError:  # pragma: no cover - torch is not a course dependency
 pytestmark = [pytest.mark.filterwarnings("error"), pytest.mark.kernels]
 
 REPO = Path(__file__).resolve().parents[2]
-KERNELS = ["_tanh32", "_tanh", "_sigmoid", "_part_rows", "_load_step", "_store_step",
+KERNELS = ["_tanh32", "_tanh", "_sigmoid", "_load_step", "_store_step",
            "_part_grads", "_rnn_forward", "_rnn_backward",
            "_lstm_forward", "_lstm_backward", "_gru_forward", "_gru_backward",
            "_embedding_backward"]
