@@ -218,7 +218,7 @@ class TorchLM:
         loss = torch.nn.functional.cross_entropy(logits, self.y)
         loss.backward()
         self.opt.step()
-        return float(loss)
+        return loss.item()
 
 
 def run_lm(repeats, rounds):
