@@ -12,6 +12,8 @@ between its markers (other sections are kept).
   notebook on 1e6 parameters against torch.optim's step, when torch is importable.
 - ``widgets`` (benchmarks/bench_widgets.py): each widget's compute and render (before and
   with deepgrad.widgets.live), the optimizer widget's kernel against NumPy and torch.optim.
+- ``rnn`` (benchmarks/bench_recurrent.py): deepgrad.recurrent's RNN, LSTM and GRU layers and a
+  character-model training step against the cell-by-cell NumPy layers and torch.nn.
 
 How they time is in benchmarks/timing.py.
 """
@@ -21,14 +23,15 @@ from __future__ import annotations
 import argparse
 import sys
 
-from benchmarks import bench_optimizers, bench_widgets, conv_bench, learning_rate_bench
+from benchmarks import (bench_optimizers, bench_recurrent, bench_widgets, conv_bench,
+                        learning_rate_bench)
 from benchmarks.timing import DOC, ROOT, write_section
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run",
                                      description=__doc__.splitlines()[0])
-    parser.add_argument("--only", choices=["all", "lr", "conv", "opt", "widgets"],
+    parser.add_argument("--only", choices=["all", "lr", "conv", "opt", "widgets", "rnn"],
                         default="all",
                         help="which benchmark to run (default: all)")
     parser.add_argument("--repeats", type=int, default=20,
@@ -45,7 +48,8 @@ def main(argv: list[str] | None = None) -> int:
     reports = {"conv": lambda: conv_bench.report(args.repeats, args.threads, args.rounds),
                "lr": lambda: learning_rate_bench.report(args.repeats),
                "opt": lambda: bench_optimizers.report(args.repeats, args.rounds),
-               "widgets": lambda: bench_widgets.report(args.repeats, args.rounds)}
+               "widgets": lambda: bench_widgets.report(args.repeats, args.rounds),
+               "rnn": lambda: bench_recurrent.report(args.repeats, args.threads, args.rounds)}
     for key, report in reports.items():
         if args.only not in ("all", key):
             continue

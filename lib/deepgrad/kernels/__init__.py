@@ -1,4 +1,5 @@
-"""Numba kernels, one module per family: :mod:`.conv`, :mod:`.pool`, :mod:`.logistic`.
+"""Numba kernels, one module per family: :mod:`.conv`, :mod:`.pool`, :mod:`.logistic`,
+:mod:`.init_stats` and :mod:`.surfaces` (the widgets' computations), :mod:`.recurrent`.
 
 Every kernel is ``@njit(cache=True)`` (compiled once, then loaded from the on-disk cache),
 written as plain loops so ``NUMBA_DISABLE_JIT=1`` runs the same code as Python, does no
