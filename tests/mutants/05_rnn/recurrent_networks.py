@@ -207,4 +207,4 @@ MUTANTS = [
            'a_f + a_b'),
 ]
 
-WRONG_STUDENTS = {}
+WRONG_STUDENTS = {'wrong_notes_loss_and_truncated_bptt': ['loss_binary_ce', 'bptt_truncated'], 'wrong_forget_tanh_and_clip_per_entry': ['lstm_cf_forget_tanh', 'clipn_per_entry']}
