@@ -22,6 +22,12 @@ MUTANTS = [
            "return dA * (Z > 0)", "return dA * (dA > 0)"),
     Mutant("bring_layers", "tr_relu_backward_output", "multiplies by the ReLU output instead of its derivative",
            "return dA * (Z > 0)", "return dA * np.maximum(Z, 0)"),
+    Mutant("bring_layers", "tr_tanh_backward_square", "tanh's local gradient (1 - A)**2",
+           "return dA * (1 - A ** 2)", "return dA * (1 - A) ** 2"),
+    Mutant("bring_layers", "tr_tanh_backward_z", "tanh's local gradient written with Z instead of A",
+           "return dA * (1 - A ** 2)", "return dA * (1 - np.arctanh(A) ** 2)"),
+    Mutant("bring_layers", "tr_tanh_backward_no_da", "tanh's local gradient without the upstream dA",
+           "return dA * (1 - A ** 2)", "return 1 - A ** 2"),
     # ---------------------------------------------------------------- bring_softmax
     Mutant("bring_softmax", "tr_softmax_no_max", "softmax without subtracting the maximum (overflow)",
            "E = np.exp(Z - np.max(Z, axis=0, keepdims=True))", "E = np.exp(Z)"),
