@@ -268,3 +268,24 @@ def test_on_change_can_skip_a_redraw():
     assert box.image.value == b"0.0,0.0" and box.live.requested == 0
     controls["a"].value = 1.0
     assert box.image.value == b"1.0,3.0"
+
+
+@pytest.mark.parametrize("make, settings", [
+    (lambda: LearningRateDemo(resolution=40, dpi=50),
+     [(0.1, 500, "blobs", 0.0), (10 ** 0.5, 500, "blobs", 0.0), (10 ** 0.5, 3750, "blobs", 0.0),
+      (10 ** 0.5, 3750, "blobs", 0.74), (10 ** 0.5, 3750, "circles", 0.74),
+      (0.01, 200, "circles", 0.0), (0.01, 200, "blobs", 0.0)]),
+    (lambda: SaturationDemo(points=201, dpi=50),
+     [("relu", 1.0, 1.0, 0.0), ("tanh", 1.0, 1.0, 0.0), ("tanh", -6.0, 1.0, 0.0),
+      ("tanh", -6.0, -5.0, 0.0), ("tanh", -6.0, -5.0, 5.0), ("tanh", 0.5, 2.0, 0.0)]),
+], ids=["learning_rate", "saturation"])
+def test_a_background_drawn_in_part_equals_a_full_draw(make, settings):
+    # The release notebooks' moves (a tap far along each track): one demo draws them
+    # live (axes drawn alone where they can be), a twin draws each from scratch.
+    live, twin = make(), make()
+    for s in settings:
+        frame = live.render(live.compute(*s))
+        twin.render(twin.compute(*s))
+        assert_same_picture(frame, twin.live.full_png())
+    # Drawn in part: the iterations and the data set; the weight and the input x.
+    assert live.live.layered and live.live.partial_draws >= 2

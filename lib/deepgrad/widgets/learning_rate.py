@@ -269,7 +269,8 @@ class LearningRateDemo:
         return self.live.frame(
             [*self._cost_plot.lines.values(), *self._boundary.artists, cost_ax.title,
              self._boundary.ax.title, self._verdict_text],
-            layout_key=result.dataset, overlays=[self._boundary.ax.get_legend()])
+            layout_key=result.dataset, overlays=[self._boundary.ax.get_legend()],
+            layout_axes=[self._boundary.ax])  # another data set: the cost axes stay
 
     def update(self, learning_rate: float, iterations: int, dataset: str = "blobs",
                momentum: float = 0.0) -> bytes:
