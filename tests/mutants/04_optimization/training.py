@@ -46,6 +46,12 @@ MUTANTS = [
            "return (A - Y) / Y.shape[1]", "return (Y - A) / Y.shape[1]"),
     Mutant("bring_softmax", "tr_grad_no_m", "softmax gradient not divided by m",
            "return (A - Y) / Y.shape[1]", "return A - Y"),
+    Mutant("bring_softmax", "tr_one_hot_transposed", "one-hot (m, n_c), one example per row",
+           "Y = np.zeros((n_c, len(y)))\n    Y[y, np.arange(len(y))] = 1.0", "Y = np.zeros((len(y), n_c))\n    Y[np.arange(len(y)), y] = 1.0"),
+    Mutant("bring_softmax", "tr_one_hot_max_label", "one-hot with max(y) + 1 rows",
+           "Y = np.zeros((n_c, len(y)))", "Y = np.zeros((int(np.max(y)) + 1, len(y)))"),
+    Mutant("bring_softmax", "tr_one_hot_off_by_one", "label k put in row k - 1",
+           "Y[y, np.arange(len(y))] = 1.0", "Y[y - 1, np.arange(len(y))] = 1.0"),
     # ---------------------------------------------------------------- bring_adam
     Mutant("bring_adam", "tr_adam_t_after", "bias correction with the old t (t = 0 at the first step)",
            't = config.get("t", 0) + 1\n    m = b1 * config.get("m", np.zeros_like(w)) + (1 - b1) * dw\n'
