@@ -76,7 +76,8 @@ def run(repeats: int) -> list[tuple[str, float, float]]:
         rows.append((label, numba_ms, numpy_ms))
     result = demo.compute(1.0, 5000, "circles", 0.9)
     render_ms = median_ms(lambda: demo.render(result), max(3, repeats // 2))
-    rows.append(("render one frame (live frame over its cached background, PNG; for reference)", render_ms, math.nan))
+    rows.append(("render one frame (live frame over its cached background, PNG; "
+                 "for reference)", render_ms, math.nan))
     return rows
 
 
