@@ -31,9 +31,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from authoring.submissions import solution_notebook  # noqa: E402
-from deepgrad_instructor.cells import grade_id, is_answer  # noqa: E402
-from deepgrad_instructor.course import read_nb  # noqa: E402
+from tests.support.solutions import solution_namespace  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOK = REPO / "source" / "04_optimization" / "training.ipynb"
@@ -43,15 +41,7 @@ CELLS = ("bring_layers", "bring_softmax", "batchnorm_forward", "batchnorm_backwa
 @pytest.fixture(scope="module")
 def sol():
     """The solution's functions, exec'd from the notebook's answer cells."""
-    nb = solution_notebook(read_nb(NOTEBOOK))
-    namespace = {"np": np, "copy": copy, "EPS": 1e-12}
-    found = set()
-    for cell in nb.cells:
-        if cell.cell_type == "code" and is_answer(cell) and grade_id(cell) in CELLS:
-            exec(compile(cell.source, f"<{grade_id(cell)}>", "exec"), namespace)
-            found.add(grade_id(cell))
-    assert found == set(CELLS), f"answer cells missing from the notebook: {set(CELLS) - found}"
-    return namespace
+    return solution_namespace(NOTEBOOK, CELLS, {"copy": copy, "EPS": 1e-12})
 
 
 def _t(a):

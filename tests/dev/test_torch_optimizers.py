@@ -30,9 +30,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from authoring.submissions import solution_notebook  # noqa: E402
-from deepgrad_instructor.cells import grade_id, is_answer  # noqa: E402
-from deepgrad_instructor.course import read_nb  # noqa: E402
+from tests.support.solutions import solution_namespace  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOK = REPO / "source" / "04_optimization" / "optimizers.ipynb"
@@ -43,14 +41,7 @@ STEPS = 20
 @pytest.fixture(scope="module")
 def rules():
     """The solution's update rules, exec'd from the notebook's answer cells."""
-    nb = solution_notebook(read_nb(NOTEBOOK))
-    namespace = {"np": np}
-    found = set()
-    for cell in nb.cells:
-        if cell.cell_type == "code" and is_answer(cell) and grade_id(cell) in RULES:
-            exec(compile(cell.source, f"<{grade_id(cell)}>", "exec"), namespace)
-            found.add(grade_id(cell))
-    assert found == set(RULES), f"answer cells missing from the notebook: {set(RULES) - found}"
+    namespace = solution_namespace(NOTEBOOK, RULES)
     return {name: namespace[name] for name in RULES}
 
 

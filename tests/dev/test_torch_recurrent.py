@@ -25,9 +25,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from authoring.submissions import solution_notebook  # noqa: E402
-from deepgrad_instructor.cells import grade_id, is_answer  # noqa: E402
-from deepgrad_instructor.course import read_nb  # noqa: E402
+from tests.support.solutions import solution_namespace  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOK = REPO / "source" / "05_rnn" / "recurrent_networks.ipynb"
@@ -37,18 +35,8 @@ NAMES = ("rnn_cell_forward", "rnn_forward", "rnn_cell_backward", "rnn_backward",
 
 @pytest.fixture(scope="module")
 def nbfuncs():
-    nb = solution_notebook(read_nb(NOTEBOOK))
-    namespace = {"np": np}
-    found = set()
-    for cell in nb.cells:
-        if cell.cell_type != "code":
-            continue
-        gid = grade_id(cell) if cell.metadata.get("nbgrader") else None
-        if (is_answer(cell) and gid in NAMES) or gid == "lstm_helpers":
-            exec(compile(cell.source, f"<{gid}>", "exec"), namespace)
-            found.add(gid)
-    assert found >= set(NAMES), f"cells missing from the notebook: {set(NAMES) - found}"
-    return namespace
+    """The solution's RNN and LSTM (and the notebook's given LSTM helpers)."""
+    return solution_namespace(NOTEBOOK, NAMES + ("lstm_helpers",))
 
 
 def _t(a):
