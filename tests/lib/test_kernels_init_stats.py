@@ -50,7 +50,7 @@ MODES = {"compiled": contextlib.nullcontext, "py_func": plain_python}
 def reference(scheme, depth, width, activation, batch_norm, seed=0):
     """The same network in numpy: (activations, gradients, loss)."""
     X, labels = init_stats._mini_batch()
-    first, hidden, out = init_stats._normal_draws(seed, width)
+    first, hidden, out = init_stats._weights(seed, width)
     scales = init_stats._weight_std(scheme, [784] + [width] * depth)
     weights = ([scales[0] * first] + [scales[l] * hidden[l - 1] for l in range(1, depth)]
                + [scales[depth] * out])

@@ -32,7 +32,7 @@ at 1e+20 on the same axis.
 
 No warnings, no overflow: the scale is at most :data:`MAX_SCALE`, the depth at most 20
 and the width at most 512, which bounds every value well inside float64 (|Z| < 1e80);
-the standard deviation is computed on the values divided by their largest magnitude,
+the standard deviation is computed on the values scaled by a power of 2 below 1/max|v|,
 so its sums never overflow; the softmax subtracts the largest logit.
 Invariants: ``@njit(cache=True)``, so ``NUMBA_DISABLE_JIT=1`` runs the same code as Python;
 no bounds checks inside: :func:`layer_statistics` validates every setting first.
@@ -106,40 +106,41 @@ def _slope(z, a, code):
 def _describe(values, std, hist, zero_share, layer):
     """std, histogram (shares) and share of exact zeros of ``values`` (n, m) at ``layer``.
 
-    The std is computed on ``values / max|values|``: no sum can overflow.
+    ``values`` is C-contiguous. The histogram reads each value's exponent from its bits
+    (``frexp``'s exponent of a normal float64 is its biased exponent minus 1022; smaller
+    ones land in the lowest bin anyway). The std is computed on the values times
+    ``2^-k`` with ``2^(k-1) <= max|values| < 2^k``: exact scaling, and no sum can overflow.
     """
-    n, m = values.shape
-    count = n * m
-    largest = 0.0
-    for i in range(n):
-        for j in range(m):
-            largest = max(largest, abs(values[i, j]))
+    flat = values.reshape(-1)
+    bits = flat.view(np.uint64)
+    count = flat.size
+    counts = np.zeros(hist.shape[1], dtype=np.int64)
     zeros = 0
-    if largest > 0.0:
+    top = 0  # the largest biased exponent: max|values| < 2^(top - 1022)
+    for i in range(count):
+        b = bits[i] & np.uint64(0x7FFFFFFFFFFFFFFF)
+        if b == 0:
+            zeros += 1
+            continue
+        e = np.int64(b >> np.uint64(52))
+        top = max(top, e)
+        k = min(max(e - 1022, HIST_LOW_EXPONENT + 1), HIST_HIGH_EXPONENT)
+        counts[k - HIST_LOW_EXPONENT - 1] += 1
+    if zeros < count:
+        scale = math.ldexp(1.0, int(1022 - top))
         mean = 0.0
-        for i in range(n):
-            for j in range(m):
-                mean += values[i, j] / largest
+        for i in range(count):
+            mean += flat[i] * scale
         mean /= count
         spread = 0.0
-        for i in range(n):
-            for j in range(m):
-                d = values[i, j] / largest - mean
-                spread += d * d
-        std[layer] = largest * math.sqrt(spread / count)
+        for i in range(count):
+            d = flat[i] * scale - mean
+            spread += d * d
+        std[layer] = math.sqrt(spread / count) / scale
     else:
         std[layer] = 0.0
-    for i in range(n):
-        for j in range(m):
-            v = values[i, j]
-            if v == 0.0:
-                zeros += 1
-                continue
-            k = math.frexp(v)[1]  # 2^(k-1) <= |v| < 2^k
-            k = min(max(k, HIST_LOW_EXPONENT + 1), HIST_HIGH_EXPONENT)
-            hist[layer, k - HIST_LOW_EXPONENT - 1] += 1.0
     for b in range(hist.shape[1]):
-        hist[layer, b] /= count
+        hist[layer, b] = counts[b] / count
     zero_share[layer] = zeros / count
 
 
@@ -310,15 +311,27 @@ def _mini_batch() -> tuple[np.ndarray, np.ndarray]:
             np.ascontiguousarray(labels[pick], dtype=np.int64))
 
 
-@functools.lru_cache(maxsize=2)
-def _normal_draws(seed: int, width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Standard-normal weights for every layer of a ``width`` net: first (width, 784),
-    hidden (MAX_DEPTH - 1, width, width), output (10, width). Private: never returned."""
+@functools.lru_cache(maxsize=1)
+def _normal_draws(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Standard-normal weights of the widest net: first (512, 784), hidden
+    (MAX_DEPTH - 1, 512, 512), output (10, 512). Private: never returned.
+
+    Drawn once per seed (~0.1 s); a narrower net takes the top-left block of each (so a
+    width move costs a copy, not a draw, and keeps the units the nets share)."""
     rng = np.random.default_rng(seed)
-    draws = (rng.standard_normal((width, _N_INPUTS)),
-             rng.standard_normal((MAX_DEPTH - 1, width, width)),
-             rng.standard_normal((_N_CLASSES, width)))
-    return draws
+    widest = WIDTH_RANGE[1]
+    return (rng.standard_normal((widest, _N_INPUTS)),
+            rng.standard_normal((MAX_DEPTH - 1, widest, widest)),
+            rng.standard_normal((_N_CLASSES, widest)))
+
+
+@functools.lru_cache(maxsize=3)
+def _weights(seed: int, width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The draws of a ``width`` net, C-contiguous (the kernel's products need it)."""
+    first, hidden, out = _normal_draws(seed)
+    return (np.ascontiguousarray(first[:width]),
+            np.ascontiguousarray(hidden[:, :width, :width]),
+            np.ascontiguousarray(out[:, :width]))
 
 
 def _scheme(scheme: object) -> object:
@@ -377,7 +390,7 @@ def layer_statistics(scheme: object = "xavier", depth: int = 10, width: int = 25
     batch_norm = validation.boolean("batch_norm", batch_norm)
     seed = validation.integer("seed", seed, low=0, high=2 ** 32 - 1)
     X, labels = _mini_batch()
-    first, hidden, out = _normal_draws(seed, width)
+    first, hidden, out = _weights(seed, width)
     scales = _weight_std(scheme, [_N_INPUTS] + [width] * depth)
     n = np.zeros  # every output starts at 0 (the kernel adds to some)
     act_std, act_zero, grad_std, grad_zero, saturated, dead = (n(depth) for _ in range(6))
