@@ -48,9 +48,11 @@ MODES = {"compiled": contextlib.nullcontext, "py_func": plain_python}
 
 
 def reference(scheme, depth, width, activation, batch_norm, seed=0):
-    """The same network in numpy: (activations, gradients, loss)."""
+    """The same network in numpy, in float64 from the kernel's float32 draws and inputs:
+    (activations, gradients, loss)."""
     X, labels = init_stats._mini_batch()
-    first, hidden, out = init_stats._weights(seed, width)
+    X = X.astype(np.float64)
+    first, hidden, out = (w.astype(np.float64) for w in init_stats._weights(seed, width))
     scales = init_stats._weight_std(scheme, [784] + [width] * depth)
     weights = ([scales[0] * first] + [scales[l] * hidden[l - 1] for l in range(1, depth)]
                + [scales[depth] * out])
@@ -76,19 +78,21 @@ def test_statistics_match_numpy_reference(run, activation, batch_norm, scheme):
     with run():
         s = layer_statistics(scheme, depth, width, activation, batch_norm, seed=3)
     acts, grads, loss = reference(scheme, depth, width, activation, batch_norm, seed=3)
-    assert s.loss == pytest.approx(loss, rel=1e-9)
-    np.testing.assert_allclose(s.activation_std, [a.std() for a in acts], rtol=1e-9)
-    np.testing.assert_allclose(s.gradient_std, [g.std() for g in grads], rtol=1e-7,
+    # The kernel's products are float32 (sums of up to 784 terms): ~1e-6 apart; a
+    # saturated slope 1 - a² magnifies that in the gradients.
+    assert s.loss == pytest.approx(loss, rel=1e-5)
+    np.testing.assert_allclose(s.activation_std, [a.std() for a in acts], rtol=1e-5)
+    np.testing.assert_allclose(s.gradient_std, [g.std() for g in grads], rtol=1e-4,
                                atol=1e-300)
     for layer in range(depth):
         for hist, zeros, values in ((s.activation_hist, s.activation_zero_share, acts),
                                     (s.gradient_hist, s.gradient_zero_share, grads)):
-            # A value within rounding of a bin edge may fall on either side: the
-            # kernel's cumulative shares lie between the two readings (and a few values
-            # may round to exactly 0 in one and not the other: BLAS sums in its order).
+            # A value within the float32 products' rounding of a bin edge may fall on
+            # either side: the kernel's cumulative shares lie between the two readings
+            # (and a few values may round to exactly 0 in one and not the other).
             slack = 4.0 / values[layer].size
-            low, expected_zeros = histogram(values[layer] * (1 - 1e-9))
-            high, _ = histogram(values[layer] * (1 + 1e-9))
+            low, expected_zeros = histogram(values[layer] * (1 - 1e-5))
+            high, _ = histogram(values[layer] * (1 + 1e-5))
             got = np.cumsum(hist[layer])
             assert (got >= np.cumsum(high) - slack).all()
             assert (got <= np.cumsum(low) + slack).all()

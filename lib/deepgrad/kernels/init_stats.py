@@ -145,6 +145,30 @@ def _describe(values, std, hist, zero_share, layer):
 
 
 @njit(cache=True)
+def _scaled_single(values, exponents, out):
+    """``out[:, j] = values[:, j] · 2^-exponents[j]`` in float32, with ``exponents[j]``
+    (written) the smallest ``k`` with ``max_i |values[i, j]| < 2^k``.
+
+    Each example's column gets its own power of 2, exact and below 1 after scaling: a
+    column of 1e-60 (an example the net is sure of) beside one of 1 keeps its digits,
+    and no value overflows float32, whatever the layer's scale.
+    """
+    n, m = values.shape
+    bits = values.reshape(-1).view(np.uint64)
+    top = np.zeros(m, dtype=np.uint64)
+    for i in range(n):
+        for j in range(m):
+            top[j] = max(top[j], bits[i * m + j] & np.uint64(0x7FFFFFFFFFFFFFFF))
+    scale = np.empty(m)
+    for j in range(m):
+        exponents[j] = np.int64(top[j] >> np.uint64(52)) - 1022
+        scale[j] = math.ldexp(1.0, int(-exponents[j]))
+    for i in range(n):
+        for j in range(m):
+            out[i, j] = values[i, j] * scale[j]
+
+
+@njit(cache=True)
 def _network_statistics(X, labels, first, hidden, out, scales, depth, code, batch_norm,
                         act_std, act_hist, act_zero, grad_std, grad_hist, grad_zero,
                         saturated, dead):
@@ -152,10 +176,10 @@ def _network_statistics(X, labels, first, hidden, out, scales, depth, code, batc
 
     Parameters
     ----------
-    X : float64 (784, m); labels : int64 (m,), digits 0-9
-    first : float64 (width, 784); hidden : float64 (>= depth - 1, width, width);
-    out : float64 (10, width)
-        Standard-normal draws; layer l uses ``scales[l]`` times them.
+    X : float32 (784, m); labels : int64 (m,), digits 0-9
+    first : float32 (width, 784); hidden : float32 (>= depth - 1, width, width);
+    out : float32 (10, width)
+        Standard-normal draws (rounded to float32); layer l uses ``scales[l]`` times them.
     scales : float64 (depth + 1,)
     depth : int; code : int (activation); batch_norm : bool
     act_std, act_zero, grad_std, grad_zero, saturated, dead : float64 (depth,), written
@@ -172,24 +196,34 @@ def _network_statistics(X, labels, first, hidden, out, scales, depth, code, batc
     acts = np.empty((depth, width, m))
     inv_std = np.ones((depth, width))
     threshold = SATURATION_THRESHOLD * (0.25 if code == 2 else 1.0)
-    a_prev = X
+    # The products run in float32 on inputs scaled, one power of 2 per example, below 1
+    # (exact, kept in ``exponents``), and are scaled back in float64: float32 halves
+    # their cost, and the scaling keeps a net whose values reach 1e80 inside its range.
+    a_single = np.empty((width, m), dtype=np.float32)
+    exponents = np.zeros(m, dtype=np.int64)
+    factor = np.empty(m)  # column j of the product times factor[j] is s·W A
     for layer in range(depth):
-        w = first if layer == 0 else hidden[layer - 1]
-        # Z = s·(W₀ A): the scale applied after the product (exactly 0 for zero).
-        z = scales[layer] * np.dot(w, a_prev)
+        if layer == 0:
+            product = np.dot(first, X)
+            factor[:] = scales[0]
+        else:
+            product = np.dot(hidden[layer - 1], a_single)
+            for j in range(m):
+                factor[j] = scales[layer] * math.ldexp(1.0, int(exponents[j]))
         for i in range(width):
             mean = 0.0
             if batch_norm:
                 for j in range(m):
-                    mean += z[i, j]
+                    mean += factor[j] * product[i, j]
                 mean /= m
                 var = 0.0
                 for j in range(m):
-                    var += (z[i, j] - mean) ** 2
+                    var += (factor[j] * product[i, j] - mean) ** 2
                 inv_std[layer, i] = 1.0 / math.sqrt(var / m + _BN_EPSILON)
             flat = 0
             for j in range(m):
-                h = (z[i, j] - mean) * inv_std[layer, i] if batch_norm else z[i, j]
+                z = factor[j] * product[i, j]  # float64: s·W A (exactly 0 for zero)
+                h = (z - mean) * inv_std[layer, i] if batch_norm else z
                 zhat[layer, i, j] = h
                 a = _activate(h, code)
                 acts[layer, i, j] = a
@@ -199,10 +233,16 @@ def _network_statistics(X, labels, first, hidden, out, scales, depth, code, batc
             if flat == m:
                 dead[layer] += 1.0 / width
         _describe(acts[layer], act_std, act_hist, act_zero, layer)
-        a_prev = acts[layer]
+        _scaled_single(acts[layer], exponents, a_single)
 
     # Softmax cross-entropy on the 10-way output, d loss / d logits = (P - Y) / m.
-    logits = scales[depth] * np.dot(out, a_prev)
+    product = np.dot(out, a_single)
+    for j in range(m):
+        factor[j] = scales[depth] * math.ldexp(1.0, int(exponents[j]))
+    logits = np.empty((_N_CLASSES, m))
+    for c in range(_N_CLASSES):
+        for j in range(m):
+            logits[c, j] = factor[j] * product[c, j]  # float64
     loss = 0.0
     for j in range(m):
         top = logits[0, j]
@@ -217,13 +257,19 @@ def _network_statistics(X, labels, first, hidden, out, scales, depth, code, batc
         for c in range(_N_CLASSES):
             logits[c, j] /= total * m
         logits[labels[j], j] -= 1.0 / m
-    d_act = scales[depth] * np.dot(out.T, logits)
+    d_single = np.empty((_N_CLASSES, m), dtype=np.float32)
+    _scaled_single(logits, exponents, d_single)
+    product = np.dot(out.T, d_single)
+    for j in range(m):
+        factor[j] = scales[depth] * math.ldexp(1.0, int(exponents[j]))
 
+    dz = np.empty((width, m))
+    dz_single = np.empty((width, m), dtype=np.float32)
     for layer in range(depth - 1, -1, -1):
-        dz = np.empty((width, m))
         for i in range(width):
             for j in range(m):
-                dz[i, j] = d_act[i, j] * _slope(zhat[layer, i, j], acts[layer, i, j], code)
+                dz[i, j] = (factor[j] * product[i, j]) * _slope(zhat[layer, i, j],
+                                                                acts[layer, i, j], code)
             if batch_norm:
                 # Back through Ẑ = (Z - μ)·inv_std:
                 # dZ = inv_std·(dẐ - mean(dẐ) - Ẑ·mean(dẐ·Ẑ)), per unit over the batch.
@@ -239,7 +285,10 @@ def _network_statistics(X, labels, first, hidden, out, scales, depth, code, batc
                                                     - zhat[layer, i, j] * mean_dh)
         _describe(dz, grad_std, grad_hist, grad_zero, layer)
         if layer > 0:
-            d_act = scales[layer] * np.dot(hidden[layer - 1].T, dz)
+            _scaled_single(dz, exponents, dz_single)
+            product = np.dot(hidden[layer - 1].T, dz_single)
+            for j in range(m):
+                factor[j] = scales[layer] * math.ldexp(1.0, int(exponents[j]))
     return loss / m
 
 
@@ -299,7 +348,8 @@ class LayerStatistics:
 
 @functools.lru_cache(maxsize=1)
 def _mini_batch() -> tuple[np.ndarray, np.ndarray]:
-    """BATCH_SIZE MNIST digits (784, m) standardized per pixel, and their labels (m,)."""
+    """BATCH_SIZE MNIST digits (784, m) standardized per pixel (float32), and their labels
+    (m,)."""
     from deepgrad.data import load_mnist
 
     X, labels = load_mnist()
@@ -307,22 +357,22 @@ def _mini_batch() -> tuple[np.ndarray, np.ndarray]:
     sd = X.std(axis=1, keepdims=True)
     sd[sd == 0] = 1.0  # a pixel that is 0 in every digit stays 0
     pick = np.random.default_rng(0).permutation(X.shape[1])[:BATCH_SIZE]
-    return (np.ascontiguousarray((X[:, pick] - mean) / sd),
+    return (np.ascontiguousarray((X[:, pick] - mean) / sd, dtype=np.float32),
             np.ascontiguousarray(labels[pick], dtype=np.int64))
 
 
 @functools.lru_cache(maxsize=1)
 def _normal_draws(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Standard-normal weights of the widest net: first (512, 784), hidden
+    """Standard-normal weights of the widest net, float32: first (512, 784), hidden
     (MAX_DEPTH - 1, 512, 512), output (10, 512). Private: never returned.
 
-    Drawn once per seed (~0.1 s); a narrower net takes the top-left block of each (so a
+    Drawn once per seed (~0.05 s); a narrower net takes the top-left block of each (so a
     width move costs a copy, not a draw, and keeps the units the nets share)."""
     rng = np.random.default_rng(seed)
     widest = WIDTH_RANGE[1]
-    return (rng.standard_normal((widest, _N_INPUTS)),
-            rng.standard_normal((MAX_DEPTH - 1, widest, widest)),
-            rng.standard_normal((_N_CLASSES, widest)))
+    return (rng.standard_normal((widest, _N_INPUTS), dtype=np.float32),
+            rng.standard_normal((MAX_DEPTH - 1, widest, widest), dtype=np.float32),
+            rng.standard_normal((_N_CLASSES, widest), dtype=np.float32))
 
 
 @functools.lru_cache(maxsize=3)
