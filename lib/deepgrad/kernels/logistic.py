@@ -29,6 +29,7 @@ __all__ = ["FEATURE_MODES", "TrainedModel", "train_on_points", "grid_probabiliti
 #: Feature maps the widget offers, by name -> kernel code.
 FEATURE_MODES = {"linear": 0, "quadratic": 1}
 _N_FEATURES = (2, 5)  # indexed by kernel code
+_SERIES_BELOW = 2.0 ** -10  # log1p(e) as e - e²/2 + ... + e⁵/5 below this (error < 2e-16 e)
 
 # A learning rate beyond this is not a demo any more; it also keeps every product in
 # the kernel far from float64 overflow (gradients of the logistic cost are bounded by
@@ -96,6 +97,11 @@ def _logistic_gd(features, y, w, learning_rate, num_iterations, beta, costs):
         for k in range(n_w):
             grad[k] = 0.0
         cost = 0.0
+        # Σ log1p(e) without a log1p per example: factors 1 + e multiplied (one log per
+        # 512 examples: each factor is at most 2, so the product stays below 2^512), and
+        # e below 2^-10 summed as its series (1 + e would drop e's last digits), to 1e-16.
+        product = 1.0
+        small = 0.0
         for j in range(m):
             z = w[n_f]
             for i in range(n_f):
@@ -103,14 +109,21 @@ def _logistic_gd(features, y, w, learning_rate, num_iterations, beta, costs):
             # Binary cross-entropy as log(1 + e^z) - y z, with log(1 + e^z) written as
             # max(z, 0) + log1p(e^-|z|): no exp of a large number, no log of 0.
             e = math.exp(-abs(z))
-            cost += max(z, 0.0) + math.log1p(e) - y[j] * z
+            cost += max(z, 0.0) - y[j] * z
+            if e < _SERIES_BELOW:
+                small += e * (1.0 - e * (0.5 - e * (1.0 / 3.0 - e * (0.25 - e * 0.2))))
+            else:
+                product *= 1.0 + e
+            if (j & 511) == 511:
+                cost += math.log(product)
+                product = 1.0
             # sigmoid(z) from the same e, stable on both sides of 0.
             a = 1.0 / (1.0 + e) if z >= 0.0 else e / (1.0 + e)
             dz = a - y[j]
             for i in range(n_f):
                 grad[i] += dz * by_example[j, i]
             grad[n_f] += dz
-        cost *= inv_m
+        cost = (cost + small + math.log(product)) * inv_m
         costs[it] = cost
         if not math.isfinite(cost):
             return it
