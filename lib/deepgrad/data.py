@@ -15,7 +15,8 @@ import numpy as np
 from deepgrad import validation
 
 __all__ = ["Split", "Split3", "train_test_split", "load_breast_cancer", "load_mnist_pair",
-           "load_mnist", "load_mnist_split", "make_circles_2d", "make_blobs_2d"]
+           "load_mnist", "load_mnist_split", "make_circles_2d", "make_blobs_2d",
+           "NameSplit", "load_names"]
 
 
 @dataclass
@@ -284,3 +285,98 @@ def make_blobs_2d(m: int = 400, spread: float = 1.0, seed: int = 0,
                    0.5 * centres + spread * rng.standard_normal(m)])
     return Split(*train_test_split(X, Y.reshape(1, -1), test_fraction, seed),
                  feature_names=["x1", "x2"], description="two blobs")
+
+
+# ----------------------------------------------------------------------------- names
+@dataclass
+class NameSplit:
+    """First names split into disjoint training, validation and test lists.
+
+    Attributes
+    ----------
+    train, validation, test : list of str
+        Lower-case names (letters a-z only), each name in exactly one list.
+    all : list of str
+        Every name of the census lists that were read, sorted (the three lists together).
+    description : str
+    """
+
+    train: list[str]
+    validation: list[str]
+    test: list[str]
+    all: list[str]
+    description: str = ""
+
+    def __repr__(self) -> str:
+        return (f"NameSplit({self.description!r}: {len(self.train)} train, "
+                f"{len(self.validation)} validation, {len(self.test)} test names)")
+
+
+_NAME_FILES = {"male": ("dist.male.first",), "female": ("dist.female.first",),
+               "all": ("dist.male.first", "dist.female.first")}
+
+
+@functools.lru_cache(maxsize=4)
+def _census_names(sex: str) -> tuple[str, ...]:
+    import os
+
+    import names as _names_package
+
+    folder = os.path.dirname(os.path.abspath(_names_package.__file__))
+    found = set()
+    for filename in _NAME_FILES[sex]:
+        with open(os.path.join(folder, filename), encoding="ascii") as f:
+            for line in f:
+                if line.strip():
+                    found.add(line.split()[0].lower())
+    return tuple(sorted(found))
+
+
+def load_names(sex: str = "all", validation_fraction: float = 0.1,
+               test_fraction: float = 0.1, seed: int = 0) -> NameSplit:
+    """The 1990 US census first names (the ``names`` package ships them), split by name.
+
+    The split is of *names*, not of characters: every distinct name is in exactly one of
+    the training, validation and test lists, so a model judged on the test list has never
+    seen those names. A name given to boys and to girls (``sex="all"``) counts once.
+
+    Parameters
+    ----------
+    sex : {"all", "male", "female"}
+        Which census list(s) to read: ``dist.male.first`` (1,219 names),
+        ``dist.female.first`` (4,275) or both (5,163 distinct names).
+    validation_fraction, test_fraction : float in (0, 1), summing to less than 1
+        Share of the names put in the validation / test list (rounded to whole names).
+    seed : int >= 0
+        Seeds the shuffle, so a notebook gets the same lists on every machine.
+
+    Returns
+    -------
+    NameSplit
+        Lower-case names, letters ``a``-``z`` only; with the defaults 4,131 / 516 / 516.
+
+    Examples
+    --------
+    >>> split = load_names(seed=0)
+    >>> len(split.all), len(split.train) + len(split.validation) + len(split.test)
+    (5163, 5163)
+    """
+    validation.one_of("sex", sex, tuple(_NAME_FILES))
+    _fraction("validation_fraction", validation_fraction)
+    _fraction("test_fraction", test_fraction)
+    if validation_fraction + test_fraction >= 1.0:
+        raise ValueError(f"validation_fraction + test_fraction must be below 1 (a training "
+                         f"set must remain), got {validation_fraction} + {test_fraction}")
+    _seed(seed)
+    every = list(_census_names(sex))
+    order = np.random.default_rng(seed).permutation(len(every))
+    m_val = int(round(len(every) * validation_fraction))
+    m_test = int(round(len(every) * test_fraction))
+    if m_val == 0 or m_test == 0 or m_val + m_test >= len(every):
+        raise ValueError(f"validation_fraction={validation_fraction} and test_fraction="
+                         f"{test_fraction} of {len(every)} names leave an empty training, "
+                         "validation or test list")
+    shuffled = [every[i] for i in order]
+    return NameSplit(train=shuffled[m_val + m_test:], validation=shuffled[:m_val],
+                     test=shuffled[m_val:m_val + m_test], all=every,
+                     description=f"US census 1990 first names ({sex})")
