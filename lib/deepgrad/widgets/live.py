@@ -58,6 +58,8 @@ from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 from matplotlib.transforms import Bbox
 
+from deepgrad.widgets import glyphs
+
 __all__ = ["LiveFigure", "LiveWiring", "live_box", "encode_png", "in_kernel",
            "snapped_limits", "steady_limits", "timings"]
 
@@ -153,6 +155,9 @@ class LiveFigure:
     #: draws it): a one- or two-line bold title was 6-21 ms of a 24-38 ms frame. The
     #: empty band it leaves at the top of the figure is cut off.
     html_title = False
+    #: Draw text from cached glyph bitmaps and layouts (:mod:`deepgrad.widgets.glyphs`):
+    #: the same pixels, without FreeType on every frame.
+    cached_glyphs = True
 
     def __init__(self, figure: Figure):
         if not isinstance(figure.canvas, FigureCanvasAgg):
@@ -174,6 +179,13 @@ class LiveFigure:
         self._paper = None  # (size, the bare figure's pixel)
         self.frames = 0
         self.last_seconds = 0.0
+
+    def _renderer(self):
+        """The canvas' renderer, with cached glyphs when :attr:`cached_glyphs`."""
+        renderer = self.canvas.get_renderer()
+        if self.cached_glyphs:
+            glyphs.install(renderer)
+        return renderer
 
     # ------------------------------------------------------------------------- keys
     @staticmethod
@@ -231,7 +243,7 @@ class LiveFigure:
             if not artist.get_animated():
                 artist.set_animated(True)
                 self._background = None  # it was part of the cached background
-        renderer = self.canvas.get_renderer()
+        renderer = self._renderer()
         size = (self.figure.bbox.width, self.figure.bbox.height)
         keys = {ax: self._axes_key(ax) for ax in self.figure.axes}
         if self._background is None or size != self._size:
@@ -254,7 +266,7 @@ class LiveFigure:
                 self.canvas.draw()  # animated artists are skipped
             elif len(changed) < len(self.figure.axes):
                 self.partial_draws += 1
-            renderer = self.canvas.get_renderer()
+            renderer = self._renderer()
             self._background = self.canvas.copy_from_bbox(self.figure.bbox)
             if self.html_title and (self._crop is None or layout_key != self._layout_key):
                 # tight boxes cost ~20 ms: not on every draw
@@ -309,7 +321,7 @@ class LiveFigure:
         same pixel; if two do (a title over another axes...), returns None, draws
         nothing, and the figure is drawn whole from then on. Returns the axes drawn.
         """
-        renderer = self.canvas.get_renderer()
+        renderer = self._renderer()
         shown = [ax for ax in self.figure.axes if ax.get_visible()]
         size = (self.figure.bbox.width, self.figure.bbox.height)
         layer_keys = {ax: (id(ax), keys[ax], layout_key if ax in concerned else None, size)
@@ -372,7 +384,8 @@ class LiveFigure:
         for artist in dynamic:
             artist.set_animated(False)
         try:
-            self.canvas.draw()
+            with glyphs.uninstalled(self.canvas.get_renderer()):  # FreeType's own pixels
+                self.canvas.draw()
             pixels = np.asarray(self.canvas.get_renderer().buffer_rgba())
             if self.html_title and self._crop:
                 pixels = pixels[self._crop:]
