@@ -45,7 +45,7 @@ def _demo(args) -> int:
         ok = ok and not d.problems
     csv_path = Path(args.workdir).resolve() / "report.csv"
     write_report_csv({d.assignment: d.rows for d in demo.graded}, csv_path)
-    print(f"\nreport: {csv_path}; feedback: {args.workdir}/course/feedback/; "
+    print(f"\nreport: {csv_path}; feedback: {args.workdir}/graded/<assignment>/feedback/; "
           f"{time.perf_counter() - t0:.0f} s")
     print("the grade can be trusted" if ok else "THE GRADE CANNOT BE TRUSTED (see PROBLEM)")
     return 0 if ok else 1
