@@ -1,6 +1,6 @@
 """Live widgets: what every widget of the course shares to redraw within ~100 ms.
 
-Three pieces, for the costs that made a slider move show 0.2-0.9 s late (a full Agg draw
+Four pieces, for the costs that made a slider move show 0.2-0.9 s late (a full Agg draw
 of ~80-110 ms per frame, mostly FreeType drawing every tick label, a ~12-30 ms PNG
 encode, and moves queueing one frame each):
 
@@ -18,6 +18,10 @@ encode, and moves queueing one frame each):
   that changes one axes' limits then draws that axes only (release notebooks' moves:
   ~105-190 ms down to ~55-75 ms in-process). Cutting the figure along each axes' tight
   box was tried first and dropped: a tight box costs about as much as the text it saves.
+- :mod:`deepgrad.widgets.glyphs` -- **text from cached glyphs.** Matplotlib 3.11 lays
+  out every string and renders every glyph with FreeType on each draw (~8 ms for a
+  note of 40 characters); the live figure's renderer keeps the layouts and the glyph
+  bitmaps instead, with the same pixels.
 - :func:`encode_png` -- PNG with no row filter and zlib level 1: ~6 ms a frame against
   Pillow's ~12 ms at its fastest level.
 - :class:`LiveWiring` / :func:`live_box` -- **coalescing.** In a kernel, an observer on
