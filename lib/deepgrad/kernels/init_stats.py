@@ -49,6 +49,7 @@ import numpy as np
 from numba import njit
 
 from deepgrad import validation
+from deepgrad.kernels import one_blas_thread
 
 __all__ = ["SCHEMES", "ACTIVATIONS", "MAX_DEPTH", "WIDTH_RANGE", "MAX_SCALE", "BATCH_SIZE",
            "SATURATION_THRESHOLD", "HIST_LOW_EXPONENT", "HIST_HIGH_EXPONENT",
@@ -445,9 +446,10 @@ def layer_statistics(scheme: object = "xavier", depth: int = 10, width: int = 25
     n = np.zeros  # every output starts at 0 (the kernel adds to some)
     act_std, act_zero, grad_std, grad_zero, saturated, dead = (n(depth) for _ in range(6))
     act_hist, grad_hist = n((depth, _N_BINS)), n((depth, _N_BINS))
-    loss = _network_statistics(X, labels, first, hidden, out, scales, depth, code,
-                               batch_norm, act_std, act_hist, act_zero, grad_std,
-                               grad_hist, grad_zero, saturated, dead)
+    with one_blas_thread():  # a second BLAS thread stalled the products on a busy machine
+        loss = _network_statistics(X, labels, first, hidden, out, scales, depth, code,
+                                   batch_norm, act_std, act_hist, act_zero, grad_std,
+                                   grad_hist, grad_zero, saturated, dead)
     return LayerStatistics(
         scheme=scheme, depth=depth, width=width, activation=activation,
         batch_norm=batch_norm, seed=seed, weight_std=scales, activation_std=act_std,

@@ -26,7 +26,7 @@ per step: after its loop each part computes it as one large product ``dZ^T @ HX`
 T mp rows (:func:`_part_grads`); the dispatcher adds the parts.
 
 The products are BLAS calls (``np.dot`` in Numba: SciPy's OpenBLAS) made on **one BLAS
-thread** (:func:`_one_blas_thread` sets every OpenBLAS of the process to one thread for
+thread** (:func:`deepgrad.kernels.one_blas_thread` sets every OpenBLAS of the process to one thread for
 the call, and restores it): the threads are the parts'. Multi-threaded BLAS beside them
 stalled whole calls for a scheduler time slice (~24 ms) on a busy machine
 (docs/kernels.md).
@@ -44,7 +44,6 @@ docs/kernels.md.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -52,6 +51,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numba
 import numpy as np
 from numba import njit
+
+from deepgrad.kernels import one_blas_thread
 
 __all__ = ["rnn_forward", "rnn_backward", "lstm_forward", "lstm_backward", "gru_forward",
            "gru_backward", "embedding_backward", "precompile"]
@@ -115,7 +116,7 @@ def _run_parts(kernel, m, nparts, *args):
     """Run ``kernel(*args, part, lo, hi)`` on every part [lo, hi) of the m examples, the
     parts on threads of their own (the kernels release the GIL), with one BLAS thread."""
     bounds = [(p, p * m // nparts, (p + 1) * m // nparts) for p in range(nparts)]
-    with _one_blas_thread():
+    with one_blas_thread():
         if nparts == 1:
             kernel(*args, 0, 0, m)
             return
@@ -429,41 +430,6 @@ def _embedding_backward(ids, dout, dE):
 
 
 # ----------------------------------------------------------------------------- dispatch
-@contextlib.contextmanager
-def _one_blas_thread():
-    """Run the block with every BLAS loaded (NumPy's and SciPy's OpenBLAS) on one thread.
-
-    The kernels' per-step products are small, and the kernels split the batch over the
-    cores themselves: BLAS threads would only spin against them.
-    """
-    libs = _blas_libraries()
-    before = [lib.num_threads for lib in libs]
-    for lib in libs:
-        lib.set_num_threads(1)
-    try:
-        yield
-    finally:
-        for lib, n in zip(libs, before):
-            lib.set_num_threads(n)
-
-
-_BLAS: list | None = None
-
-
-def _blas_libraries() -> list:
-    """The BLAS libraries of this process (found once; none without threadpoolctl)."""
-    global _BLAS
-    if _BLAS is None:
-        try:
-            import scipy.linalg.cython_blas  # noqa: F401  (what Numba's np.dot calls)
-            from threadpoolctl import ThreadpoolController
-            _BLAS = [lib for lib in ThreadpoolController().lib_controllers
-                     if lib.user_api == "blas"]
-        except ImportError:  # pragma: no cover - both come with scikit-learn
-            _BLAS = []
-    return _BLAS
-
-
 def _time_major(d):
     """(k, m, T) -> (T, m, k), C-contiguous."""
     return np.ascontiguousarray(d.transpose(2, 1, 0))
