@@ -1,7 +1,7 @@
 """Every plausible mistake must cost points, and every answer cell must be probed.
 
 The harness run is shared with tests/pipeline (the session fixture ``demo_class`` runs it
-once, on its own process, beside the grading cycle).
+once, one job per notebook, on the two worker processes that also grade the demo class).
 """
 
 from pathlib import Path

@@ -2,9 +2,10 @@
 
 One session-scoped run (tests/conftest.py::demo_class) regenerates the release in a scratch
 copy of the course and autogrades the demo class with the real nbgrader -- one cycle per
-assignment, plus the toy course for the broken submissions --, generates feedback and exports
-grades, while another process runs each source notebook once with its solution and tries
-every mutant. These tests read its results.
+assignment, each in its own copy of the generated course, plus the toy course for the broken
+submissions --, generates feedback and exports grades, and runs each source notebook once with
+its solution and tries every mutant: jobs shared by two worker processes, started in the
+background after collection (authoring.demo.start_all). These tests read its results.
 """
 
 from pathlib import Path
