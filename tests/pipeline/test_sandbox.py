@@ -1,0 +1,270 @@
+"""The sandboxed grading kernel (deepgrad_instructor.sandbox; issue 12, part 1).
+
+One sandboxed kernel is started in a fake course (source/, gradebook.db, another student's
+submission, the student's autograded folder as the working directory) and probed from the
+inside; then nbgrader's autograde grades the toy course with and without the sandbox and
+must give the same scores. Skipped where bwrap cannot run (``make test`` installs it), except
+the fallback test, which pretends it cannot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import sys
+import textwrap
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from deepgrad_instructor import sandbox
+from deepgrad_instructor.sandbox import SandboxedKernelManager, bwrap_available
+
+needs_bwrap = pytest.mark.skipif(not bwrap_available()[0],
+                                 reason=f"no sandbox here: {bwrap_available()[1]}")
+
+
+class Kernel:
+    """A started kernel manager and a blocking client on it."""
+
+    def __init__(self, cwd: Path, **limits):
+        self.loop = asyncio.new_event_loop()
+        self.km = SandboxedKernelManager(kernel_name="python3", **limits)
+        self.loop.run_until_complete(self.km.start_kernel(cwd=str(cwd)))
+        self.kc = self.km.blocking_client()
+        self.kc.start_channels()
+        self.kc.wait_for_ready(timeout=60)
+
+    def run(self, code: str, timeout: float = 60) -> tuple[str, str]:
+        """(stdout, "ename: evalue" or "") of ``code``."""
+        out, err = [], []
+
+        def hook(msg):
+            if msg["msg_type"] == "stream":
+                out.append(msg["content"]["text"])
+            elif msg["msg_type"] == "error":
+                err.append(f"{msg['content']['ename']}: {msg['content']['evalue']}")
+        self.kc.execute_interactive(textwrap.dedent(code), timeout=timeout, output_hook=hook)
+        return "".join(out), "".join(err)
+
+    def alive(self) -> bool:
+        return self.loop.run_until_complete(self.km.is_alive())
+
+    def close(self):
+        self.kc.stop_channels()
+        self.loop.run_until_complete(self.km.shutdown_kernel(now=True))
+        self.loop.close()
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    root = tmp_path_factory.mktemp("sandbox_course")
+    (root / "source" / "00_toy").mkdir(parents=True)
+    (root / "source" / "00_toy" / "answers.txt").write_text("the solutions")
+    (root / "gradebook.db").write_text("grades")
+    (root / "submitted" / "bob" / "00_toy").mkdir(parents=True)
+    (root / "submitted" / "bob" / "00_toy" / "toy.ipynb").write_text("bob's work")
+    work = root / "autograded" / "alice" / "00_toy"
+    work.mkdir(parents=True)
+    (work / "data.txt").write_text("alice's data")
+    return root
+
+
+@pytest.fixture(scope="module")
+def kernel(course):
+    if not bwrap_available()[0]:
+        pytest.skip(bwrap_available()[1])
+    k = Kernel(course / "autograded" / "alice" / "00_toy", process_limit=64)
+    yield k
+    k.close()
+
+
+@needs_bwrap
+def test_kernel_runs_numpy_deepgrad_and_a_cached_numba_kernel(kernel):
+    assert kernel.km.sandboxed is True and kernel.km.transport == "ipc"
+    out, err = kernel.run("""
+        import numpy as np
+        import deepgrad
+        from deepgrad.kernels import conv
+        conv.precompile()
+        s = conv._im2col.stats
+        print(sum(s.cache_hits.values()), sum(s.cache_misses.values()))
+        print(float(np.linalg.norm(np.ones((3, 4)))))
+        """)
+    assert not err
+    hits, misses = map(int, out.split()[:2])
+    assert hits > 0 and misses == 0  # loaded from the precompiled cache, not compiled
+    assert out.split()[2] == str(float(12 ** 0.5))
+
+
+@needs_bwrap
+def test_course_files_are_not_in_the_sandbox(kernel, course):
+    paths = [course / "source" / "00_toy" / "answers.txt", course / "source",
+             course / "gradebook.db", course / "submitted" / "bob" / "00_toy" / "toy.ipynb",
+             Path(__file__)]
+    out, err = kernel.run(f"""
+        for p in {[str(p) for p in paths]!r}:
+            try:
+                open(p).read()
+                print("READ", p)
+            except (FileNotFoundError, IsADirectoryError, PermissionError) as e:
+                print(type(e).__name__, p)
+        """)
+    assert not err and "READ" not in out, out
+    assert out.count("FileNotFoundError") == len(paths), out
+    # of the instructor's home, at most the base interpreter's folder (bound read-only)
+    home, base = Path.home(), Path(sys.base_prefix)
+    allowed = sorted({base.relative_to(home).parts[0]} if base.is_relative_to(home) else [])
+    out, err = kernel.run(f"import os; p = {str(home)!r}; "
+                          "print(sorted(os.listdir(p)) if os.path.isdir(p) else [])")
+    assert not err and set(eval(out)) <= set(allowed), out
+    out, err = kernel.run("import os; print(open('data.txt').read(), os.getcwd())")
+    assert out.split()[:2] == ["alice's", "data"] and out.split()[2] == str(
+        course / "autograded" / "alice" / "00_toy")
+
+
+@needs_bwrap
+def test_no_network(kernel):
+    listener = socket.socket()  # the grader's loopback is reachable from a plain kernel
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    port = listener.getsockname()[1]
+    try:
+        out, err = kernel.run(f"""
+            import socket
+            for addr in [("127.0.0.1", {port}), ("1.1.1.1", 80), ("8.8.8.8", 53)]:
+                s = socket.socket(); s.settimeout(3)
+                try:
+                    s.connect(addr); print("CONNECTED", addr)
+                except OSError as e:
+                    print(type(e).__name__)
+            """)
+    finally:
+        listener.close()
+    assert not err and "CONNECTED" not in out and len(out.split()) == 3, out
+
+
+@needs_bwrap
+def test_address_space_is_capped(kernel):
+    out, err = kernel.run("""
+        import numpy as np
+        try:
+            a = np.ones(2 * 1024**3 // 8)
+            print("ALLOCATED")
+        except MemoryError:
+            print("MemoryError")
+        """)
+    assert out.strip() == "MemoryError", (out, err)
+    assert kernel.run("print(1 + 1)")[0].strip() == "2"  # and the kernel lives on
+
+
+@needs_bwrap
+def test_writes_stay_in_the_scratch_copy(kernel, course):
+    work = course / "autograded" / "alice" / "00_toy"
+    lib = Path(sandbox.__file__).resolve().parents[1]
+    out, err = kernel.run(f"""
+        for p in {[str(lib / "x.py"), str(Path(sys.prefix) / "x.py"), "/usr/x"]!r}:
+            try:
+                open(p, "w").write("x")
+                print("WROTE", p)
+            except OSError as e:
+                print(type(e).__name__)
+        # the course's path exists inside only as empty folders on the sandbox's own tmpfs
+        # (when the course is under /tmp), so this write lands there, not in the course
+        try:
+            open({str(course / "gradebook.db")!r}, "w").write("forged")
+        except OSError:
+            pass
+        open("result.txt", "w").write("ok")
+        print(open("result.txt").read())
+        """)
+    assert not err and "WROTE" not in out and out.split()[-1] == "ok", out
+    assert not (lib / "x.py").exists() and (course / "gradebook.db").read_text() == "grades"
+    # the scratch copy is the kernel's own: nothing it writes lands in the course
+    assert not (work / "result.txt").exists()
+
+
+@needs_bwrap
+def test_processes_are_capped_and_interrupts_arrive(kernel):
+    out, err = kernel.run("""
+        import subprocess
+        ps = []
+        try:
+            for i in range(100):
+                ps.append(subprocess.Popen(["sleep", "30"]))
+        except OSError as e:
+            print("LIMIT", type(e).__name__)
+        for p in ps:
+            p.kill(); p.wait()
+        print(len(ps))
+        """)
+    assert "LIMIT" in out and int(out.split()[-1]) < 64, (out, err)
+    # an interrupt is a control message (the kernel is in a session of its own)
+    msg_id = kernel.kc.execute("while True: pass")
+    import time
+    time.sleep(1.0)
+    kernel.loop.run_until_complete(kernel.km.interrupt_kernel())
+    reply = kernel.kc.get_shell_msg(timeout=20)
+    assert reply["parent_header"]["msg_id"] == msg_id
+    assert reply["content"]["ename"] == "KeyboardInterrupt"
+
+
+@needs_bwrap
+def test_cpu_time_is_capped(tmp_path):
+    k = Kernel(tmp_path, cpu_limit=3)
+    try:
+        k.kc.execute("while True: pass")
+        import time
+        t0 = time.perf_counter()
+        while k.alive() and time.perf_counter() - t0 < 20:
+            time.sleep(0.2)
+        assert not k.alive()  # SIGXCPU, then SIGKILL at the hard limit
+    finally:
+        k.close()
+
+
+def test_without_bwrap_the_kernel_runs_unsandboxed_and_says_so(tmp_path, monkeypatch):
+    monkeypatch.setattr(sandbox, "bwrap_available", lambda: (False, "pretend"))
+    before = len(sandbox.RUNS)
+    k = Kernel(tmp_path)
+    try:
+        assert k.km.sandboxed is False and k.km.unsandboxed_reason == "pretend"
+        assert sandbox.RUNS[before:] == [(k.km.kernel_id, False, "pretend")]
+        assert k.run("print(6 * 7)")[0].strip() == "42"
+    finally:
+        k.close()
+
+
+# ---------------------------------------------------------------- nbgrader's autograde
+@needs_bwrap
+def test_autograde_scores_the_same_with_the_sandbox(tmp_path):
+    from authoring.mutants import apply_mutants
+    from authoring.submissions import build_solution
+    from authoring.toy_course import ASSIGNMENT, MUTANTS, make_toy_course
+    from deepgrad_instructor.course import open_api
+    from deepgrad_instructor.cycle import nbgrader_ok, run_cycle
+    from deepgrad_instructor.report import report
+
+    scores = {}
+    for kind in ("plain", "sandboxed"):
+        course = make_toy_course(tmp_path / kind)
+        if kind == "sandboxed":
+            with open(course / "nbgrader_config.py", "a") as f:
+                f.write("\nfrom deepgrad_instructor.sandbox import use_sandbox\n"
+                        "use_sandbox(c)\n")
+        api = open_api(course)
+        nbgrader_ok(api.generate_assignment(ASSIGNMENT, force=True), "generate_assignment")
+        source = nbformat.read(str(course / "source" / ASSIGNMENT / "toy.ipynb"), 4)
+        release = nbformat.read(str(course / "release" / ASSIGNMENT / "toy.ipynb"), 4)
+        solution = build_solution(source, release)
+        subs = {"solution": {"toy.ipynb": solution},
+                "wrong": {"toy.ipynb": apply_mutants(solution, MUTANTS[2:3])}}
+        before = len(sandbox.RUNS)
+        cycle = run_cycle(course, ASSIGNMENT, subs, generate=False, api=api)
+        assert all(r.success for r in cycle.runs.values()), cycle.runs
+        runs = sandbox.RUNS[before:]
+        assert [ok for _, ok, _ in runs] == ([True, True] if kind == "sandboxed" else [])
+        scores[kind] = {r.student: r.cell_scores for r in report(course, ASSIGNMENT)}
+    assert scores["sandboxed"] == scores["plain"]
+    assert scores["plain"]["solution"] != scores["plain"]["wrong"]
