@@ -9,7 +9,7 @@ JUPYTER := $(VENV)/bin/jupyter
 # Numba's cache sits next to the kernels (lib/deepgrad/kernels/__pycache__).
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help setup setup-dev precompile browser-deps lab test check grade bench release docs clean
+.PHONY: help setup setup-dev precompile browser-deps sandbox-deps lab test check grade bench release docs clean
 
 help:
 	@echo "make lab    set up, precompile the kernels, open JupyterLab on the course"
@@ -46,16 +46,24 @@ browser-deps:
 	  else echo "chromium is missing; install Debian's chromium package (needs root or sudo)" >&2; exit 1; fi; \
 	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
+# Debian's bubblewrap runs the grading kernel in a sandbox (deepgrad_instructor.sandbox).
+sandbox-deps:
+	@command -v bwrap >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; \
+	  elif command -v sudo >/dev/null 2>&1; then SUDO=sudo; \
+	  else echo "bwrap is missing; install Debian's bubblewrap package (needs root or sudo)" >&2; exit 1; fi; \
+	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap; }
+
 lab: precompile
 	$(JUPYTER) lab --notebook-dir=. $$( [ "$$(id -u)" = 0 ] && echo --allow-root ) $(LAB_ARGS)
 
-test: setup-dev precompile browser-deps
+test: setup-dev precompile browser-deps sandbox-deps
 	$(PY) -m pytest -q --durations=15 $(PYTEST_ARGS)
 
 check: setup-dev precompile
 	$(PY) -m pytest -q -m "not slow" $(PYTEST_ARGS)
 
-grade: precompile
+grade: precompile sandbox-deps
 	$(PY) -m authoring demo
 
 # PyTorch is a baseline of the benchmarks, never a course dependency.
