@@ -51,6 +51,16 @@ def _fraction(name: str, value: object) -> float:
     return validation.number(name, value, low=0.0, high=1.0, inclusive="neither")
 
 
+def _three_way(validation_fraction: object, test_fraction: object) -> None:
+    """The shares of a training / validation / test split: each in (0, 1), a training
+    set left."""
+    _fraction("validation_fraction", validation_fraction)
+    _fraction("test_fraction", test_fraction)
+    if validation_fraction + test_fraction >= 1.0:
+        raise ValueError(f"validation_fraction + test_fraction must be below 1 (a training "
+                         f"set must remain), got {validation_fraction} + {test_fraction}")
+
+
 def _seed(seed: object) -> int:
     return validation.integer("seed", seed, low=0)
 
@@ -222,11 +232,7 @@ def load_mnist_split(validation_fraction: float = 0.1, test_fraction: float = 0.
         row-major 28x28), ``y_*`` of shape ``(m_*,)`` (int64 digits 0-9). With the
         defaults: 4,000 / 500 / 500 examples.
     """
-    _fraction("validation_fraction", validation_fraction)
-    _fraction("test_fraction", test_fraction)
-    if validation_fraction + test_fraction >= 1.0:
-        raise ValueError(f"validation_fraction + test_fraction must be below 1 (a training "
-                         f"set must remain), got {validation_fraction} + {test_fraction}")
+    _three_way(validation_fraction, test_fraction)
     _seed(seed)
     X, labels = load_mnist()
     rng = np.random.default_rng(seed)
@@ -362,11 +368,7 @@ def load_names(sex: str = "all", validation_fraction: float = 0.1,
     (5163, 5163)
     """
     validation.one_of("sex", sex, tuple(_NAME_FILES))
-    _fraction("validation_fraction", validation_fraction)
-    _fraction("test_fraction", test_fraction)
-    if validation_fraction + test_fraction >= 1.0:
-        raise ValueError(f"validation_fraction + test_fraction must be below 1 (a training "
-                         f"set must remain), got {validation_fraction} + {test_fraction}")
+    _three_way(validation_fraction, test_fraction)
     _seed(seed)
     every = list(_census_names(sex))
     order = np.random.default_rng(seed).permutation(len(every))
