@@ -31,6 +31,16 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 c.Execute.timeout = 60
 c.Execute.interrupt_on_timeout = True
 
+# Sandboxed grading kernel (issue 12; docs/architecture.md, "The sandboxed grading kernel"):
+# bubblewrap, no network, only the Python environment and the student's scratch folder
+# visible, address space / CPU / processes capped. NOT on yet. To turn it on, uncomment:
+# (`c.Execute.kernel_manager_class` does not work: nbgrader 0.9.6's Execute overrides it.)
+# from deepgrad_instructor.sandbox import use_sandbox
+# use_sandbox(c)
+# c.SandboxedKernelManager.memory_limit = 1024**3  # RLIMIT_AS, bytes (see the docs first)
+# c.SandboxedKernelManager.cpu_limit = 900         # CPU seconds of the whole kernel
+# c.SandboxedKernelManager.process_limit = 256     # processes and threads
+
 # Feedback shows the student's work and the visible tests, never the hidden ones: neither
 # their source (ClearHiddenTests) nor source lines quoted in a traceback (our scrubber).
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
