@@ -8,7 +8,8 @@ course directory. :class:`SandboxedKernelManager` starts that kernel under ``bwr
   interpreter (``sys.base_prefix``) and the deepgrad library's source directory (``lib/``,
   an editable install);
 - read-write, it sees a *scratch copy* of the directory nbgrader runs it in (the student's
-  autograded folder, bound at its own path, which is also the working directory), a private
+  autograded folder without its notebooks, bound at its own path, which is also the
+  working directory), a private
   ``HOME`` and ``/tmp`` (tmpfs), a scratch copy of the Numba cache of ``deepgrad.kernels``
   (Numba loads a cache only from a directory it can write to, and the real one must not be
   writable: a pickled cache entry is code the next kernel would run), and the directory of
@@ -294,7 +295,12 @@ class SandboxedKernelManager(AsyncKernelManager):
         if kw.get("cwd"):  # nbclient's resources["metadata"]["path"]: nbgrader's folder
             cwd = Path(kw["cwd"]).resolve()
             if not work.exists():  # a restart keeps the scratch copy
-                shutil.copytree(cwd, work, symlinks=True)
+                # without notebooks: nbgrader's copy of the one being graded has its test
+                # cells restored from the gradebook, hidden tests included (nbclient sends
+                # the kernel each cell; it never needs the file). Symlinks stay links (their
+                # targets outside are not in the sandbox).
+                shutil.copytree(cwd, work, symlinks=True,
+                                ignore=shutil.ignore_patterns("*.ipynb"))
         else:  # no folder given: an empty one, not a copy of wherever this process runs
             cwd = Path(SANDBOX_HOME) / "work"
             work.mkdir(exist_ok=True)

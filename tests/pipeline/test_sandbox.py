@@ -68,6 +68,7 @@ def course(tmp_path_factory):
     work = root / "autograded" / "alice" / "00_toy"
     work.mkdir(parents=True)
     (work / "data.txt").write_text("alice's data")
+    (work / "toy.ipynb").write_text("hidden tests restored by nbgrader")
     return root
 
 
@@ -102,7 +103,7 @@ def test_kernel_runs_numpy_deepgrad_and_a_cached_numba_kernel(kernel):
 def test_course_files_are_not_in_the_sandbox(kernel, course):
     paths = [course / "source" / "00_toy" / "answers.txt", course / "source",
              course / "gradebook.db", course / "submitted" / "bob" / "00_toy" / "toy.ipynb",
-             Path(__file__)]
+             Path(__file__), course / "autograded" / "alice" / "00_toy" / "toy.ipynb"]
     out, err = kernel.run(f"""
         for p in {[str(p) for p in paths]!r}:
             try:
