@@ -9,6 +9,7 @@ nbgrader and nbclient; a student's notebook never imports it. One job per module
 - :mod:`.cycle`    the grading cycle: collect, autograde, feedback, export
 - :mod:`.report`   per student, the score *and* whether the submission is broken
 - :mod:`.release`  regenerate ``release/`` from ``source/`` (and check it is not stale)
+- :mod:`.sandbox`  the grading kernel under bubblewrap (``use_sandbox(c)``; not on by default)
 - :mod:`.cli`      the ``deepgrad`` command
 
 Nothing in here knows an answer: solutions are read from ``source/`` at run time.
