@@ -27,6 +27,10 @@ MUTANTS = [
     Mutant('embedding_backward', 'emb_library', "the library's embedding_backward (right values, forbidden)",
            'np.add.at(dE, (slice(None), ids), dout)',
            'dE = recurrent.embedding_backward(dout, recurrent.embedding_forward(ids, np.zeros((dout.shape[0], V)))[1])'),
+    Mutant('embedding_backward', 'emb_kernel', "the compiled kernel behind the library (deepgrad.kernels.recurrent.embedding_backward; right values, forbidden)",
+           'np.add.at(dE, (slice(None), ids), dout)',
+           'from deepgrad.kernels.recurrent import embedding_backward as fast_embedding_backward\n'
+           '    dE = fast_embedding_backward(np.ascontiguousarray(ids, dtype=np.int64), np.ascontiguousarray(dout, dtype=np.float64), V)'),
     # ---------------------------------------------------------------- build_vocabulary
     Mutant('build_vocabulary', 'voc_no_eos', 'no end token',
            'char_to_id = {EOS: 0}\n', 'char_to_id = {}\n'),
@@ -76,6 +80,21 @@ MUTANTS = [
            'params[key] -= names_learning_rate', 'params[key] += names_learning_rate'),
     Mutant('train_names', 'train_one_epoch', 'stops after the first epoch',
            'for epoch in range(1, names_max_epochs + 1):', 'for epoch in range(1, 2):'),
+    Mutant('train_names', 'train_keeps_last', 'names_params = params: the last parameters (the same arrays, updated in place), not the best',
+           'names_params = {key: value.copy() for key, value in params.items()}', 'names_params = params'),
+    Mutant('train_names', 'train_history_swapped', 'names_history rows as (epoch, validation, training)',
+           'names_history.append((epoch, float(np.mean(batch_losses)), validation_loss))',
+           'names_history.append((epoch, validation_loss, float(np.mean(batch_losses))))'),
+    Mutant('train_names', 'train_on_test', 'trained on the test names',
+           'order = rng.permutation(len(train_data[0]))\n    batch_losses = []\n    for start in range(0, len(order), names_batch_size):\n'
+           '        batch = order[start:start + names_batch_size]\n        loss, grads = model_loss_and_grads(params, *(a[batch] for a in train_data))',
+           'order = rng.permutation(len(test_data[0]))\n    batch_losses = []\n    for start in range(0, len(order), names_batch_size):\n'
+           '        batch = order[start:start + names_batch_size]\n        loss, grads = model_loss_and_grads(params, *(a[batch] for a in test_data))'),
+    Mutant('train_names', 'train_on_validation', 'trained on the validation names',
+           'order = rng.permutation(len(train_data[0]))\n    batch_losses = []\n    for start in range(0, len(order), names_batch_size):\n'
+           '        batch = order[start:start + names_batch_size]\n        loss, grads = model_loss_and_grads(params, *(a[batch] for a in train_data))',
+           'order = rng.permutation(len(validation_data[0]))\n    batch_losses = []\n    for start in range(0, len(order), names_batch_size):\n'
+           '        batch = order[start:start + names_batch_size]\n        loss, grads = model_loss_and_grads(params, *(a[batch] for a in validation_data))'),
     # ---------------------------------------------------------------- sample_next
     Mutant('sample_next', 'smp_times_temperature', 'logits multiplied by the temperature',
            'z = logits / temperature', 'z = logits * temperature'),
@@ -86,4 +105,9 @@ MUTANTS = [
            'z = z - np.max(z, axis=1, keepdims=True)\n    p = np.exp(z) / np.sum(np.exp(z), axis=1, keepdims=True)'),
     Mutant('sample_next', 'smp_not_cumulative', 'u compared with the probabilities, not their cumulative sum',
            'cumulative = np.cumsum(p, axis=0)', 'cumulative = p'),
+    Mutant('sample_next', 'smp_no_clamp', 'no clamp: id V when the cumulative sum ends below u',
+           '    ids = np.minimum(ids, logits.shape[0] - 1)\n', ''),
+    Mutant('sample_next', 'smp_argmax_cumulative', 'argmax of cumulative > u: id 0 when the cumulative sum ends below u',
+           'ids = np.sum(cumulative <= u, axis=0)\n    ids = np.minimum(ids, logits.shape[0] - 1)',
+           'ids = np.argmax(cumulative > u, axis=0)'),
 ]
