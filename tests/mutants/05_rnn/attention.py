@@ -82,13 +82,47 @@ MUTANTS = [
     Mutant('attention_backward', 'att_backward_dv_mean', 'dv averaged over the examples and positions',
            'dv = np.sum(h * de[None, :, :], axis=(1, 2))[:, None]',
            'dv = np.mean(h * de[None, :, :], axis=(1, 2))[:, None]'),
-    # ---------------------------------------------------------------- train_reversal_model
-    Mutant('train_reversal_model', 'att_train_too_few_steps', 'too few training steps',
-           'reversal_steps = 300', 'reversal_steps = 30'),
-    Mutant('train_reversal_model', 'att_train_lr_too_high', 'a learning rate far too large for Adam',
-           'reversal_learning_rate = 0.01', 'reversal_learning_rate = 1.0'),
-    Mutant('train_reversal_model', 'att_train_lr_too_small', 'a learning rate far too small',
-           'reversal_learning_rate = 0.01', 'reversal_learning_rate = 0.0001'),
+    # ------------------------------------------- brought from assignment 4 (bring cells, as training.ipynb)
+    # ---------------------------------------------------------------- bring_softmax
+    Mutant("bring_softmax", "att_softmax_no_max", "softmax without subtracting the maximum (overflow)",
+           "E = np.exp(Z - np.max(Z, axis=0, keepdims=True))", "E = np.exp(Z)"),
+    Mutant("bring_softmax", "att_softmax_axis1", "softmax over the rows",
+           "E = np.exp(Z - np.max(Z, axis=0, keepdims=True))\n    return E / np.sum(E, axis=0, keepdims=True)",
+           "E = np.exp(Z - np.max(Z, axis=1, keepdims=True))\n    return E / np.sum(E, axis=1, keepdims=True)"),
+    Mutant("bring_softmax", "att_cost_no_m", "cost not divided by m",
+           "return float(-np.sum(Y * np.log(np.clip(A, EPS, 1.0))) / Y.shape[1])",
+           "return float(-np.sum(Y * np.log(np.clip(A, EPS, 1.0))))"),
+    Mutant("bring_softmax", "att_cost_mean", "np.mean over the whole array",
+           "return float(-np.sum(Y * np.log(np.clip(A, EPS, 1.0))) / Y.shape[1])",
+           "return float(-np.mean(Y * np.log(np.clip(A, EPS, 1.0))))"),
+    Mutant("bring_softmax", "att_cost_no_clip", "log of 0 not clipped",
+           "np.log(np.clip(A, EPS, 1.0))", "np.log(A)"),
+    Mutant("bring_softmax", "att_grad_sign", "softmax gradient (Y - A) / m",
+           "return (A - Y) / Y.shape[1]", "return (Y - A) / Y.shape[1]"),
+    Mutant("bring_softmax", "att_grad_no_m", "softmax gradient not divided by m",
+           "return (A - Y) / Y.shape[1]", "return A - Y"),
+    Mutant("bring_softmax", "att_one_hot_transposed", "one-hot (m, n_c), one example per row",
+           "Y = np.zeros((n_c, len(y)))\n    Y[y, np.arange(len(y))] = 1.0", "Y = np.zeros((len(y), n_c))\n    Y[np.arange(len(y)), y] = 1.0"),
+    Mutant("bring_softmax", "att_one_hot_max_label", "one-hot with max(y) + 1 rows",
+           "Y = np.zeros((n_c, len(y)))", "Y = np.zeros((int(np.max(y)) + 1, len(y)))"),
+    Mutant("bring_softmax", "att_one_hot_off_by_one", "label k put in row k - 1",
+           "Y[y, np.arange(len(y))] = 1.0", "Y[y - 1, np.arange(len(y))] = 1.0"),
+    # ---------------------------------------------------------------- bring_adam
+    Mutant("bring_adam", "att_adam_t_after", "bias correction with the old t (t = 0 at the first step)",
+           't = config.get("t", 0) + 1\n    m = b1 * config.get("m", np.zeros_like(w)) + (1 - b1) * dw\n'
+           '    v = b2 * config.get("v", np.zeros_like(w)) + (1 - b2) * dw * dw\n'
+           '    m_hat = m / (1 - b1 ** t)\n    v_hat = v / (1 - b2 ** t)\n',
+           't = config.get("t", 0)\n    m = b1 * config.get("m", np.zeros_like(w)) + (1 - b1) * dw\n'
+           '    v = b2 * config.get("v", np.zeros_like(w)) + (1 - b2) * dw * dw\n'
+           '    m_hat = m / (1 - b1 ** t)\n    v_hat = v / (1 - b2 ** t)\n    t = t + 1\n'),
+    Mutant("bring_adam", "att_adam_no_bias_correction", "no bias correction",
+           "m_hat = m / (1 - b1 ** t)\n    v_hat = v / (1 - b2 ** t)", "m_hat = m\n    v_hat = v"),
+    Mutant("bring_adam", "att_adam_eps_inside", "epsilon inside the square root",
+           'np.sqrt(v_hat) + config["epsilon"]', 'np.sqrt(v_hat + config["epsilon"])'),
+    Mutant("bring_adam", "att_adam_notes_one_plus", "the notes' (1 + beta1) * dw",
+           '(1 - b1) * dw', '(1 + b1) * dw'),
+    Mutant("bring_adam", "att_adam_state_not_saved", "the moments not stored back in config",
+           'config["m"], config["v"], config["t"] = m, v, t', 'config["t"] = t'),
 ]
 
 WRONG_STUDENTS = {'wrong_attention_weights_over_examples': ['att_weights_over_examples'],
