@@ -171,7 +171,9 @@ def sandbox_command(kernel_cmd: list[str], *, work: Path, work_at: Path, ipc_dir
             # that pid, which the pid namespace does not show, and exits. --die-with-parent
             # ends the kernel with the grader instead.
             "--unsetenv", "JPY_PARENT_PID",
-            *_ro_binds(), "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
+            # /tmp first: the binds below may lie under it (a venv or a course in /tmp,
+            # as in a fresh clone), and a later tmpfs would hide them.
+            "--tmpfs", "/tmp", *_ro_binds(), "--dev", "/dev", "--proc", "/proc"]
     if home is not None:
         args += ["--bind", str(home), SANDBOX_HOME]
     else:

@@ -269,3 +269,13 @@ def test_autograde_scores_the_same_with_the_sandbox(tmp_path):
         scores[kind] = {r.student: r.cell_scores for r in report(course, ASSIGNMENT)}
     assert scores["sandboxed"] == scores["plain"]
     assert scores["plain"]["solution"] != scores["plain"]["wrong"]
+
+
+def test_tmp_is_mounted_before_the_binds_that_may_lie_under_it(tmp_path):
+    """A fresh clone in /tmp (CI) has its venv and lib/ there: a tmpfs /tmp mounted after
+    their binds would hide them (every sandboxed kernel then died at start)."""
+    cmd = sandbox.sandbox_command(["python"], work=tmp_path, work_at=tmp_path,
+                                  ipc_dir=tmp_path)
+    tmpfs = cmd.index("/tmp", cmd.index("--tmpfs"))
+    binds = [i for i, a in enumerate(cmd) if a in ("--ro-bind", "--bind")]
+    assert binds and tmpfs < min(binds)
