@@ -31,6 +31,15 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 c.Execute.timeout = 60
 c.Execute.interrupt_on_timeout = True
 
+# Verdicts decided outside the student's kernel (docs/architecture.md, "The judge outside
+# the kernel"): while autograding, the kernel's checks only record what the student's code
+# returned, and a judge in the grading process compares that with what the solution
+# returned on the same inputs (kept in .deepgrad/expected/, made on first use). Patching the
+# checking API or forging a record cannot turn a failing cell into points.
+from deepgrad_instructor.outside_judge import use_outside_judge  # noqa: E402
+
+use_outside_judge(c)
+
 # Sandboxed grading kernel (issue 12; docs/architecture.md, "The sandboxed grading kernel"):
 # bubblewrap, no network, only the Python environment and the student's scratch folder
 # visible, address space / CPU / processes capped. NOT on yet. To turn it on, uncomment:

@@ -21,9 +21,12 @@ import nbformat
 
 from deepgrad_instructor.cells import determine_grade, grade_id, is_answer, is_test
 from deepgrad_instructor.course import grading_environment, read_nb
+from deepgrad_instructor.expectations import (Expectations, ExpectationsError,
+                                              expectations_path, notebook_hash, recording,
+                                              solution_notebook)
+from deepgrad_instructor.judging import apply, judge_cell
 
 from .mutants import Mutant, answer_cells, apply_mutants
-from .submissions import solution_notebook
 
 __all__ = ["HarnessError", "CellScore", "MutantOutcome", "SolutionRun", "MutantHarness",
            "run_mutants", "defined_names", "names_the_mistake"]
@@ -266,7 +269,10 @@ class MutantHarness:
             extra_arguments=["--HistoryManager.hist_file=:memory:"],
             resources={"metadata": {"path": str(self.source_path.parent)}})
         self._stack = ExitStack()
-        self._stack.enter_context(self.client.setup_kernel())
+        # checks record, and the judge outside the kernel decides, as in nbgrader's
+        # autograde with the course's config (deepgrad_instructor.outside_judge)
+        with recording("spec"):
+            self._stack.enter_context(self.client.setup_kernel())
         try:
             self.client.execute_cell(nbformat.v4.new_code_cell(_KEEPER), 0)
             self._run_solution(t0)
@@ -295,6 +301,15 @@ class MutantHarness:
             times[longest],
             [f"cell {i + 1} `{_first_line(c)}`: {_cell_error(c)}"
              for i, c in executed.items() if _cell_error(c)])
+        try:
+            self.expectations = Expectations.from_executed(
+                nbformat.from_dict({"cells": [executed.get(i, c) for i, c in
+                                              enumerate(self.nb.cells)]}),
+                f"{self.source_path.parent.name}/{self.source_path.name}",
+                notebook_hash(read_nb(self.source_path)), seconds)
+        except ExpectationsError as exc:
+            raise HarnessError(f"{self.source_path.name}: {exc}") from None
+        self._save_expectations()
         self.baseline = {grade_id(executed[i]): self._score(executed[i]) for i in self.tests}
         bad = {g: s for g, s in self.baseline.items() if s.failed}
         if bad:
@@ -307,7 +322,19 @@ class MutantHarness:
             self._stack.close()
             self._stack = None
 
+    def _save_expectations(self) -> None:
+        """In a course directory, keep the solution's records where autograde looks for
+        them (it would otherwise run the solution once more to make them)."""
+        course = self.source_path.parents[2]
+        if self.source_path.parent.parent.name == "source" and \
+                (course / "nbgrader_config.py").exists():
+            self.expectations.save(expectations_path(course, self.source_path.parent.name,
+                                                     self.source_path.name))
+
     def _score(self, cell) -> CellScore:
+        """nbgrader's score of an executed test cell, once the judge has decided it."""
+        cell = copy.deepcopy(cell)
+        apply(cell, judge_cell(cell, self.expectations.cells[grade_id(cell)]))
         score, max_score = determine_grade(cell, logging.getLogger("authoring.harness"))
         return CellScore(grade_id(cell), float(max_score), float(score), _cell_error(cell))
 

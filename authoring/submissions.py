@@ -9,24 +9,13 @@ from typing import Sequence
 import nbformat
 
 from deepgrad_instructor.cells import MARKERS, grade_id, is_answer, is_test
+from deepgrad_instructor.expectations import solution_notebook
 
 from .mutants import Mutant, apply_mutants
 
 __all__ = ["solution_notebook", "build_solution", "build_blank", "build_wrong", "BROKEN_BUILDERS",
            "build_deleted_test_cell", "build_dead_kernel", "build_infinite_loop",
            "build_corrupted"]
-
-
-def solution_notebook(source_nb):
-    """The source notebook as the instructor runs it: solution markers removed, no outputs."""
-    nb = copy.deepcopy(source_nb)
-    for c in nb.cells:
-        if is_answer(c):
-            c.source = MARKERS.solution_code(c.source)
-        if c.cell_type == "code":
-            c.outputs = []
-            c.execution_count = None
-    return nb
 
 
 def build_solution(source_nb, release_nb):

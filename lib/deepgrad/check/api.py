@@ -32,7 +32,7 @@ def _not_callable(label: str, fn: Any) -> str:
 def returns(fn: Callable, args: tuple = (), kwargs: dict | None = None, *,
             expected: Any, outputs: Sequence[str] | None = None,
             mistakes: Sequence[Mistake] = (), rtol: float = 1e-6, atol: float = 1e-8,
-            name: str | None = None) -> None:
+            name: str | None = None, consistency: bool = False) -> None:
     """Check that ``fn(*args, **kwargs)`` returns ``expected``.
 
     Parameters
@@ -55,6 +55,12 @@ def returns(fn: Callable, args: tuple = (), kwargs: dict | None = None, *,
         Tolerances of the value comparison (the rule of ``numpy.isclose``).
     name : str, optional
         How to call the function in the message (default: its ``__name__``).
+    consistency : bool
+        Say True when ``expected`` (or a listed mistake) is computed from the student's
+        own work -- their functions, their trained parameters, their hyperparameters --
+        rather than being a fixed truth the solution also produces. While grading, the
+        judge outside the kernel compares with the solution's expected output unless the
+        check says it is a consistency check.
 
     Raises
     ------
@@ -68,7 +74,8 @@ def returns(fn: Callable, args: tuple = (), kwargs: dict | None = None, *,
     check_mistakes(mistakes, expected, outputs)
     label = name or getattr(fn, "__name__", None) or "the function"
     case = Case(function=label, inputs={}, expected=expected, outputs=outputs,
-                rtol=rtol, atol=atol, mistakes=tuple(mistakes))
+                rtol=rtol, atol=atol, mistakes=tuple(mistakes),
+                consistency=_flag("consistency", consistency))
     if not callable(fn):
         case.raised = _not_callable(label, fn)
     else:
@@ -83,16 +90,28 @@ def returns(fn: Callable, args: tuple = (), kwargs: dict | None = None, *,
 
 
 def value(name: str, got: Any, expected: Any, *, rtol: float = 1e-6, atol: float = 1e-8,
-          mistakes: Sequence[Mistake] = ()) -> None:
-    """Check a value the student computed (a variable, not a call) against ``expected``."""
+          mistakes: Sequence[Mistake] = (), consistency: bool = False) -> None:
+    """Check a value the student computed (a variable, not a call) against ``expected``.
+
+    ``consistency=True`` when ``expected`` comes from the student's own work (the accuracy
+    of *their* trained model), as in :func:`returns`.
+    """
     check_mistakes(mistakes, expected)
     decide(Case(function=name, inputs={}, got=got, expected=expected, rtol=rtol,
-                atol=atol, mistakes=tuple(mistakes), call=False))
+                atol=atol, mistakes=tuple(mistakes), call=False,
+                consistency=_flag("consistency", consistency)))
+
+
+def _flag(name: str, x: Any) -> bool:
+    if type(x) is not bool:
+        raise TypeError(f"{name} must be True or False, got {describe(x)}")
+    return x
 
 
 def at_least(name: str, got: Any, floor: float, *, hint: str | None = None) -> None:
     """Check that the number ``got`` (e.g. a test accuracy) is at least ``floor``."""
-    mistakes = (Mistake(hint, transform=lambda e: got),) if hint else ()
+    # shown whenever the number is too low (see compare.at_least)
+    mistakes = (Mistake(hint, value=floor),) if hint else ()
     decide(Case(function=name, inputs={}, got=got, expected=floor, kind="at_least",
                 mistakes=mistakes, call=False))
 
@@ -117,9 +136,10 @@ def raises(fn: Callable, args: tuple = (), kwargs: dict | None = None, *,
         decide(case)
         return
     call = guarded_call(fn, args, kwargs)
-    if call.error is not None and isinstance(call.error, exception):
-        return
     case.inputs = call.inputs
+    if call.error is not None and isinstance(call.error, exception):
+        decide(case)  # it passes; a recording judge still records that it ran
+        return
     want = _exc_name(exception)
     if call.error is None:
         case.raised = (f"it should raise {want} for these inputs, but it returned "

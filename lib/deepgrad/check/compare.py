@@ -12,7 +12,7 @@ import math
 from typing import Any, Callable
 
 from . import hints
-from .records import Case, Verdict
+from .records import Case, Hint, Verdict
 from .render import describe, fmt, fmt_pair, output_name, safe_repr, type_name
 from .safe import (EXACT_SCALARS, all_finite, asarray, close, errstate, is_number,
                    is_plain, isclose, ndarray, relative_error, unravel_index)
@@ -158,7 +158,8 @@ def at_least(case: Case) -> Verdict:
     elif not float(case.got) >= float(case.expected):
         problems.append(f"{output_name(case)}: expected at least {fmt(case.expected)}, "
                         f"got {fmt(case.got)}")
-    found = hints.mistake_hints(case) if problems else []
+    # an at_least hint says what a low number usually means: shown whenever it is low
+    found = [Hint("mistake", m.hint) for m in case.mistakes] if problems else []
     return Verdict(passed=not problems, problems=problems, hints=found)
 
 

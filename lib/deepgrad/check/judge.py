@@ -32,7 +32,7 @@ class InKernelJudge:
                 "numpy arrays"])
 
     def _judge(self, case: Case) -> Verdict:
-        v = Verdict(passed=True, problems=_call_problems(case))
+        v = Verdict(passed=True, problems=call_problems(case))
         if case.warnings:
             v.hints.extend(warning_hint(case.warnings))
         if case.raised is None:
@@ -44,7 +44,7 @@ class InKernelJudge:
         return v
 
 
-def _call_problems(case: Case) -> list[str]:
+def call_problems(case: Case) -> list[str]:
     """What went wrong with the call itself, whatever the kind of check."""
     problems = []
     if case.raised is not None:
@@ -65,7 +65,14 @@ def _call_problems(case: Case) -> list[str]:
     return problems
 
 
-_judge: Judge = InKernelJudge()
+def _initial_judge() -> Judge:
+    """A :class:`~deepgrad.check.recording.RecordingJudge` when the grader asks for one
+    (the environment variable ``DEEPGRAD_CHECK_RECORD``), else the in-kernel judge."""
+    from .recording import from_environment
+    return from_environment() or InKernelJudge()
+
+
+_judge: Judge = _initial_judge()
 
 
 def use_judge(judge: Judge) -> Judge:

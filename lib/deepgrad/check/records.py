@@ -147,6 +147,10 @@ class Case:
     kind: str = "equal"  # "equal" | "at_least" | "raises" | "gradient"
     stderr: str = ""  # what the function printed to sys.stderr
     call: bool = True  # False for value() and at_least(): a variable, not a call
+    #: True when ``expected`` is computed from the student's own work (their functions,
+    #: their hyperparameters), not a fixed truth: a judge outside the kernel then takes
+    #: it, and the mistakes, from the kernel instead of from the solution's run
+    consistency: bool = False
 
 
 @dataclass

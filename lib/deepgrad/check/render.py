@@ -248,6 +248,24 @@ def report(case: Case, verdict: Verdict) -> str:
     return "\n".join(lines)
 
 
+def hidden_report(case: Case, verdict: Verdict, call_problems: Sequence[str]) -> str:
+    """The message of a failing *hidden* check: what the student's code did wrong and the
+    hints, never the hidden inputs or the expected output. ``call_problems`` are the
+    verdict's problems about the call itself (an exception, a warning, stderr, an input
+    modified in place), shown in full; a wrong output is only said to be wrong."""
+    lines = [f"{case.function} is not right yet: it fails a hidden check."]
+    problems = [p for p in verdict.problems if p in call_problems]
+    if len(problems) < len(verdict.problems):
+        what = describe(case.got) if case.raised is None else ""
+        problems.append(f"{output_name(case)} gives the wrong output on a hidden input"
+                        + (f" (it returned {what})" if what else ""))
+    lines.append("Problem:" if len(problems) == 1 else "Problems:")
+    lines.extend("  - " + p.replace("\n", "\n  ") for p in problems)
+    for h in hint_texts(verdict.hints):
+        lines.append("Hint: " + h)
+    return "\n".join(lines)
+
+
 def plain_report(case: Case, verdict: Verdict) -> str:
     """The report without any rendering of values, for when :func:`report` fails."""
     return "\n".join([f"{case.function} is not right yet.", "Problems:"]
