@@ -70,3 +70,28 @@ def test_a_renderer_that_is_not_agg_is_left_alone():
         pass
 
     assert glyphs.install(Other()) is None
+
+
+def test_text_layouts_are_kept_and_equal_matplotlibs():
+    from matplotlib.text import Text
+
+    fig = _figure(0.37)
+    renderer = fig.canvas.get_renderer()
+    cache = glyphs.install(renderer)
+    _pixels(fig)
+    _pixels(fig)
+    assert cache.layout_hits > 0 and cache.font_heights
+    texts = [t for t in fig.findobj(Text) if t.get_text()]
+    assert len(texts) > 10
+    for text in texts:
+        kept = text._get_layout(renderer)
+        with glyphs.uninstalled(renderer):
+            assert "_get_font_height_metrics" not in renderer.__dict__
+            fresh = text._get_layout(renderer)
+        assert kept[0].bounds == fresh[0].bounds
+        assert kept[1:] == fresh[1:]
+    # Another renderer (no cached text) is laid out by matplotlib itself.
+    hits, misses = cache.layout_hits, cache.layout_misses
+    plain = _pixels(_figure(0.37))
+    assert (cache.layout_hits, cache.layout_misses) == (hits, misses)
+    np.testing.assert_array_equal(plain, _pixels(fig))

@@ -289,3 +289,33 @@ def test_a_background_drawn_in_part_equals_a_full_draw(make, settings):
         assert_same_picture(frame, twin.live.full_png())
     # Drawn in part: the iterations and the data set; the weight and the input x.
     assert live.live.layered and live.live.partial_draws >= 2
+
+
+def test_saturation_frames_are_exactly_a_full_draw():
+    # Byte for byte, the first frame included: the dynamic lines are drawn in the
+    # order a full draw uses (the dotted 0.25^L line under the gradient's, added after).
+    demo = SaturationDemo(points=201, dpi=50)
+    for s in [("sigmoid", 1.0, 1.0, 0.0), ("sigmoid", 1.0, -5.0, 0.0), ("tanh", -6.0, 1.0, 0.0),
+              ("relu", 2.0, 1.0, 0.0)]:
+        frame = demo.render(demo.compute(*s))
+        np.testing.assert_array_equal(pixels(frame), pixels(demo.live.full_png()))
+
+
+@pytest.mark.parametrize("make, settings", [
+    (lambda: LearningRateDemo(resolution=40, dpi=50),
+     [(0.1, 500, "blobs", 0.0), (0.1, 500, "circles", 0.0), (0.1, 20, "blobs", 0.0)]),
+    (lambda: SaturationDemo(points=201, dpi=50),
+     [("sigmoid", 1.0, 1.0, 0.0), ("tanh", 1.0, 1.0, 0.0), ("elu", -3.0, 1.0, 2.0)]),
+], ids=["learning_rate", "saturation"])
+def test_the_cut_off_band_never_holds_ink(make, settings):
+    # With the title as HTML the empty band above the axes is cut off; after a new
+    # layout the cut is found from the pixels (not tight boxes): it never cuts ink.
+    demo = make()
+    demo.live.html_title = True
+    for s in settings:
+        demo.render(demo.compute(*s))
+        crop = demo.live._crop
+        demo.live.html_title = False  # the whole figure, its (hidden) title too
+        whole = pixels(demo.live.full_png())
+        demo.live.html_title = True
+        assert crop > 0 and (whole[:crop] == whole[0, 0]).all()
