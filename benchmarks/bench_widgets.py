@@ -24,7 +24,9 @@ not compared).
 Run: ``python -m benchmarks.run --only widgets`` (``--write`` puts the section into
 docs/benchmarks.md). ``python -m benchmarks.bench_widgets --browser FILE`` prints the
 browser table from the JSON lines the browser test appends to ``$DEEPGRAD_WIDGET_TIMINGS``;
-``--drag`` times a drag drawn one frame per move against coalesced.
+``--drag`` times a drag drawn one frame per move against coalesced. ``--release`` replays
+the release notebooks' moves as the browser test makes them (a tap far along each track,
+a fresh widget per repetition) and counts the backgrounds that slow drags draw.
 """
 
 from __future__ import annotations
@@ -305,6 +307,92 @@ def drag_table(repeats: int = 3) -> str:
     return "\n".join(lines)
 
 
+# ----------------------------------------------------------------------------- release moves
+#: The release notebooks' widgets as the browser test moves them (tests/browser: each
+#: control in turn, a tap far along its track or the next option of a drop-down), from
+#: the widgets' defaults: learning_rate_widget() and saturation_widget().
+RELEASE_MOVES = {
+    "learning rate": ("learning_rate_widget",
+                      [("learning rate 0.1 → 3.16", "learning_rate", 10 ** 0.5),
+                       ("iterations 500 → 3,750", "iterations", 3750),
+                       ("momentum 0 → 0.74", "momentum", 0.74),
+                       ("data blobs → circles", "dataset", "circles")]),
+    "saturation": ("saturation_widget",
+                   [("activation sigmoid → tanh", "activation", "tanh"),
+                    ("weight 1 → −6", "weight", -6.0),
+                    ("input x 1 → −5", "x", -5.0),
+                    ("bias 0 → 5", "bias", 5.0)]),
+}
+
+
+def release_rows(repeats: int) -> list[tuple[str, str, float, float, float]]:
+    """(widget, move, compute ms, render ms, share of repetitions that drew a background)
+    per release move: each repetition a fresh widget (as a fresh kernel in the browser
+    test: empty caches), the moves in the test's order, medians over ``repeats``."""
+    import time
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from deepgrad import widgets
+
+    rows = []
+    for widget, (maker, moves) in RELEASE_MOVES.items():
+        total = {label: [] for label, _, _ in moves}
+        render = {label: [] for label, _, _ in moves}
+        drawn = {label: 0 for label, _, _ in moves}
+        for _ in range(repeats):
+            box = getattr(widgets, maker)()
+            live, figure = box.live, box.demo.live
+            for label, name, value in moves:
+                draws, start = figure.full_draws, time.perf_counter()
+                box.controls[name].value = value
+                total[label].append(time.perf_counter() - start)
+                render[label].append(live.render_seconds[-1])
+                drawn[label] += figure.full_draws > draws
+        for label, _, _ in moves:
+            t, r = statistics.median(total[label]), statistics.median(render[label])
+            rows.append((widget, label, 1e3 * (t - r), 1e3 * r, drawn[label] / repeats))
+    return rows
+
+
+def release_table(rows) -> str:
+    lines = ["| widget | move | compute (ms) | render (ms) | background drawn |",
+             "|---|---|---:|---:|---:|"]
+    for widget, label, compute, render, drawn in rows:
+        lines.append(f"| {widget} | {label} | {compute:.1f} | {render:.1f} | "
+                     f"{drawn:.0%} |")
+    return "\n".join(lines)
+
+
+#: Drags one step at a time (every value new), from the release widgets' defaults.
+DRAGS = [("saturation (tanh): weight 1 → −12, step 0.1", "saturation_widget",
+          dict(activation="tanh"), "weight", [round(1 - 0.1 * k, 1) for k in range(1, 131)]),
+         ("saturation (tanh, w = −6): input x 1 → −10, step 0.1", "saturation_widget",
+          dict(activation="tanh", weight=-6.0), "x",
+          [round(1 - 0.1 * k, 1) for k in range(1, 111)]),
+         ("learning rate: rate 0.1 → 100, step 10^0.1", "learning_rate_widget", {},
+          "learning_rate", [10 ** (-1 + 0.1 * k) for k in range(1, 31)])]
+
+
+def drag_draws_table() -> str:
+    """How many moves of a slow drag draw a background (an axes' limits changed)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from deepgrad import widgets
+
+    lines = ["| drag | moves | backgrounds drawn | render, sum (ms) |", "|---|---:|---:|---:|"]
+    for label, maker, kwargs, name, values in DRAGS:
+        box = getattr(widgets, maker)(**kwargs)
+        draws = box.demo.live.full_draws
+        for value in values:
+            box.controls[name].value = value
+        lines.append(f"| {label} | {len(values)} | {box.demo.live.full_draws - draws} | "
+                     f"{1e3 * sum(box.live.render_seconds):.0f} |")
+    return "\n".join(lines)
+
+
 # ----------------------------------------------------------------------------- browser
 def browser_table(path: str) -> str:
     """Markdown table of the browser test's timings (JSON lines, one per widget cell)."""
@@ -336,12 +424,18 @@ def main(argv: list[str] | None = None) -> int:
                         help="print the browser table from the test's JSON lines")
     parser.add_argument("--drag", action="store_true",
                         help="print the drag table (one frame per move against coalesced)")
+    parser.add_argument("--release", action="store_true",
+                        help="print the release notebooks' moves as the browser test "
+                             "makes them, in-process (compute, render, background drawn), "
+                             "and how many moves of slow drags draw a background")
     parser.add_argument("--repeats", type=int, default=20)
     args = parser.parse_args(argv)
     if args.browser:
         print(browser_table(args.browser))
     elif args.drag:
         print(drag_table())
+    elif args.release:
+        print(release_table(release_rows(args.repeats)) + "\n\n" + drag_draws_table())
     else:
         print(report(args.repeats)[1])
     return 0

@@ -113,6 +113,21 @@ def test_snapped_limits_contain_the_range_on_round_steps(low, high):
     assert hi - lo <= 4 * max(high - low, 1.0)
 
 
+def test_steady_limits_grow_with_headroom_and_keep_them_further_that_way():
+    from deepgrad.widgets.live import steady_limits
+
+    assert steady_limits((-3.0, 2.0), -92.0, 0.0, steps=4) == (-100.0, 0.0)
+    grown = steady_limits((-3.0, 2.0), -92.0, 0.0, steps=4, headroom=0.5)
+    assert grown == (-150.0, 0.0)
+    # further the same way: the same limits (no new axes), and the data fill enough
+    assert steady_limits(grown, -112.0, 0.0, steps=4, headroom=0.5) == grown
+    for low in np.linspace(-500.0, -1.0, 200):
+        lo, hi = steady_limits((-3.0, 2.0), low, 0.0, steps=4, headroom=0.5)
+        assert lo <= low and hi >= 0.0 and -low >= 0.4 * (hi - lo)
+        # the limits are steady: asking again with the same data keeps them
+        assert steady_limits((lo, hi), low, 0.0, steps=4, headroom=0.5) == (lo, hi)
+
+
 def test_snapped_limits_keep_nearby_ranges_together():
     assert snapped_limits(-0.05, 1.05) == snapped_limits(-0.04, 1.04) == (-0.5, 1.5)
 

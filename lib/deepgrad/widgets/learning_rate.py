@@ -254,7 +254,8 @@ class LearningRateDemo:
         if finite.size:
             # Round limits: a small move keeps them, and the axes are not redrawn.
             top = max(float(finite.max()), math.log(2))
-            cost_ax.set_ylim(*steady_limits(cost_ax.get_ylim(), 0.0, 1.12 * top))
+            cost_ax.set_ylim(*steady_limits(cost_ax.get_ylim(), 0.0, 1.12 * top,
+                                            headroom=0.5))
         cost_ax.set_xlim(0, snapped_limits(0, max(1, result.iterations))[1])
         cost_ax.set_title(f"{label}, {result.iterations} iterations:\n"
                           f"final cost {result.final_cost:.4g}", fontsize=10)

@@ -111,16 +111,29 @@ def snapped_limits(low: float, high: float, steps: int = 5) -> tuple[float, floa
 
 
 def steady_limits(current: tuple[float, float] | None, low: float, high: float,
-                  steps: int = 5, fill: float = 0.4) -> tuple[float, float]:
+                  steps: int = 5, fill: float = 0.4,
+                  headroom: float = 0.0) -> tuple[float, float]:
     """Axis limits for data in ``[low, high]`` that change as rarely as possible: the
     ``current`` limits while they hold the data and the data fill at least ``fill`` of
     them, else :func:`snapped_limits`. A slider moved back and forth then keeps one
-    axis (and the live figure its cached background)."""
+    axis (and the live figure its cached background).
+
+    ``headroom`` (hysteresis for data that keeps growing, e.g. while a slider is dragged
+    one way): when the data leave the current limits, the side(s) they left by are
+    pushed out by a further ``headroom`` times the data's span before snapping, as long
+    as the data then still fill ``fill`` of the new limits. The next moves the same way
+    then keep the axis instead of each drawing a new one."""
     low, high = float(low), float(high)
     if current is not None:
         lo, hi = (float(v) for v in current)
         if lo <= low and high <= hi and (high - low) >= fill * (hi - lo):
             return lo, hi
+        if headroom > 0 and np.isfinite(low) and np.isfinite(high) and high > low:
+            room = headroom * (high - low)
+            wide = snapped_limits(low - room if low < lo else low,
+                                  high + room if high > hi else high, steps)
+            if (high - low) >= fill * (wide[1] - wide[0]):
+                return wide
     return snapped_limits(low, high, steps)
 
 

@@ -424,9 +424,12 @@ class SaturationDemo:
         if high - low < 4.0:  # at least 4 decades, so the ticks are whole powers of 10
             low, high = (low + high) / 2 - 2.0, (low + high) / 2 + 2.0
         # Round limits (1, 2 or 5 x 10^k decades): a small move keeps them, even where
-        # a small step of w moves the gradient by decades (far in saturation).
+        # a small step of w moves the gradient by decades (far in saturation); grown
+        # with headroom, so a move further that way keeps them too (a drag of w from 1
+        # to -12: 12 new axes instead of 15; the release notebook's tap of x after one
+        # of w: none instead of one; bench_widgets --release).
         self._depth_range = low, high = steady_limits(getattr(self, "_depth_range", None),
-                                                      low, high, steps=4)
+                                                      low, high, steps=4, headroom=0.5)
         span = high - low
         self.depth_ax.set_ylim(low - 0.08 * span, high + 0.3 * span)
         self.depth_ax.set_xlim(0.5, depths[-1] + 0.5)
