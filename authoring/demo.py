@@ -34,15 +34,16 @@ from deepgrad_instructor.report import ReportRow, report
 from . import toy_course
 from .harness import MutantOutcome, NotebookChecks, SolutionRun, run_mutants
 from .mutants import Mutant, load_assignment, wrong_students
-from .submissions import BROKEN_BUILDERS, build_blank, build_deleted_test_cell, \
-    build_solution, build_wrong
+from .submissions import BROKEN_BUILDERS, TAMPER_BUILDERS, build_blank, \
+    build_deleted_test_cell, build_solution, build_wrong
 
-__all__ = ["HONEST", "BROKEN", "DemoAssignment", "DemoClass", "DemoRun", "run_all",
+__all__ = ["HONEST", "BROKEN", "TAMPER", "DemoAssignment", "DemoClass", "DemoRun", "run_all",
            "start_all", "verify", "REPO"]
 
 REPO = Path(__file__).resolve().parents[1]
 HONEST = ["solution", "blank"]
 BROKEN = list(BROKEN_BUILDERS)
+TAMPER = list(TAMPER_BUILDERS)
 
 warnings.filterwarnings("ignore", module="sqlalchemy")
 warnings.filterwarnings("ignore", message=".*not in session.*")
@@ -117,7 +118,8 @@ def build_submissions(course: Path, assignment: str, wrong: dict[str, list[Mutan
                       broken: bool) -> tuple[dict[str, dict[str, Any]], str | None]:
     """{student: {notebook file: notebook or raw text}} and the deleted test cell's id.
     The broken students (when ``broken``) break their first notebook only."""
-    students = HONEST + list(wrong) + (BROKEN if broken else [])
+    tamper = assignment == toy_course.ASSIGNMENT
+    students = HONEST + list(wrong) + (BROKEN if broken else []) + (TAMPER if tamper else [])
     subs: dict[str, dict[str, Any]] = {s: {} for s in students}
     deleted = None
     for k, name in enumerate(notebook_names(course, assignment)):
@@ -133,6 +135,8 @@ def build_submissions(course: Path, assignment: str, wrong: dict[str, list[Mutan
                 subs[s][name] = BROKEN_BUILDERS[s](src, rel) if k == 0 else sol
             if k == 0:
                 deleted = build_deleted_test_cell(src, rel)[1]
+        for t in TAMPER if tamper else ():
+            subs[t][name] = TAMPER_BUILDERS[t](src, rel)
     return subs, deleted
 
 
@@ -403,6 +407,14 @@ def _orchestrate(run: DemoRun, workdir: Path, repo: Path, checks: bool, broken: 
     return DemoClass(results, toy, time.perf_counter() - t_all, times)
 
 
+def hidden_cells(course: Path, assignment: str) -> set[str]:
+    """The grade ids of the test cells with hidden checks, in every notebook."""
+    from deepgrad_instructor.cells import MARKERS, is_test
+    return {grade_id(c) for n in notebook_names(course, assignment)
+            for c in read_nb(course / "source" / assignment / n).cells
+            if is_test(c) and MARKERS.has_hidden_tests(c)}
+
+
 def verify(d: DemoAssignment) -> list[str]:
     """Why the grade of this demo could not be trusted (empty list: it can)."""
     p = []
@@ -428,6 +440,12 @@ def verify(d: DemoAssignment) -> list[str]:
     for s in d.broken_students:
         if not d.row(s).broken:
             p.append(f"{s} is not flagged as broken ({d.row(s).status_text})")
+    hidden = hidden_cells(d.course, d.assignment)
+    for s in TAMPER:
+        if s in d.cycle.runs:
+            won = {g: v for g, v in d.row(s).cell_scores.items() if g in hidden and v > 0}
+            if won:
+                p.append(f"{s} scored points on cells with hidden checks: {won}")
     p.extend(d.errors)
     for run in d.solution_runs:
         p.extend(f"the solution of {run.notebook}: {x}" for x in run.problems)

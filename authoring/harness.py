@@ -25,6 +25,7 @@ from deepgrad_instructor.expectations import (Expectations, ExpectationsError,
                                               expectations_path, notebook_hash, recording,
                                               solution_notebook)
 from deepgrad_instructor.judging import apply, judge_cell
+from deepgrad_instructor.references import strip_references
 
 from .mutants import Mutant, answer_cells, apply_mutants
 
@@ -230,7 +231,10 @@ class MutantHarness:
     ``downstream=True`` every later answer cell runs again too (so a training cell that
     calls the mutated function recomputes what its test checks): the exact prediction
     of nbgrader's score for a wrong submission. A test cell fails on an error output or
-    any stderr output; its score is nbgrader's own ``determine_grade``. Cells time out
+    any stderr output; its score is nbgrader's own ``determine_grade`` of the cell once the
+    judge outside the kernel has decided it (:mod:`deepgrad_instructor.judging`), against the
+    solution's records; after the solution's run the kernel records as a student's grading
+    kernel does, and test cells run without their reference blocks. Cells time out
     like in nbgrader (``timeout``; the course's config says 60 s).
 
     Undoing is lazy and costs no re-run: before a try runs a cell again, the kernel keeps
@@ -311,6 +315,11 @@ class MutantHarness:
             raise HarnessError(f"{self.source_path.name}: {exc}") from None
         self._save_expectations()
         self.baseline = {grade_id(executed[i]): self._score(executed[i]) for i in self.tests}
+        # from now on the kernel is a student's grading kernel: checks record what the code
+        # returned, and test cells run without their reference blocks (see _rerun_test)
+        self._exec(nbformat.v4.new_code_cell(
+            "from deepgrad.check import judge as _dg_j, recording as _dg_r\n"
+            "_dg_j.use_judge(_dg_r.RecordingJudge('got'))\ndel _dg_j, _dg_r"), 0)
         bad = {g: s for g, s in self.baseline.items() if s.failed}
         if bad:
             raise HarnessError(
@@ -354,6 +363,15 @@ class MutantHarness:
         self.client.execute_cell(nbformat.v4.new_code_cell(code), i)
         self._stashed = True
         return self._exec(cell, i)
+
+    def _rerun_test(self, i: int, cell):
+        """Run test cell ``cell`` as autograde does: its reference blocks stripped; the
+        executed cell comes back with its own source (the judge matches it)."""
+        stripped = copy.deepcopy(cell)
+        stripped.source = strip_references(cell.source)
+        done = self._rerun(i, stripped, forget=False)
+        done.source = cell.source
+        return done
 
     def _affected(self, mutated, idx: Sequence[int]) -> set[int]:
         """The test cells a try must run again: those that read a name the mutated cells
@@ -408,7 +426,7 @@ class MutantHarness:
             if i in idx:
                 self._rerun(i, mutated.cells[i])
             elif is_test(c) and (affected is None or i in affected):
-                scores[grade_id(c)] = self._score(self._rerun(i, c, forget=False))
+                scores[grade_id(c)] = self._score(self._rerun_test(i, c))
             elif downstream and c.cell_type == "code" and (self.rerun_all or is_answer(c)):
                 self._rerun(i, c)
         self.seconds += time.perf_counter() - t0

@@ -15,7 +15,7 @@ from .mutants import Mutant, apply_mutants
 
 __all__ = ["solution_notebook", "build_solution", "build_blank", "build_wrong", "BROKEN_BUILDERS",
            "build_deleted_test_cell", "build_dead_kernel", "build_infinite_loop",
-           "build_corrupted"]
+           "build_corrupted", "TAMPER_BUILDERS"]
 
 
 def build_solution(source_nb, release_nb):
@@ -91,3 +91,53 @@ BROKEN_BUILDERS = {
     "dead_kernel": build_dead_kernel,
     "infinite_loop": build_infinite_loop,
 }
+
+
+# ---- students who attack the grader (the toy course: its answer cells are double, total).
+# Each is the blank submission with the first answer cell replaced by the attack; what
+# each must never do is score a point on a cell with hidden checks.
+_TAMPER = {
+    # the checking API made a no-op: no check records at all
+    "tamper_patch_checks": (
+        "from deepgrad import check as _check\n"
+        "_check.returns = _check.value = lambda *args, **kwargs: None\n"
+        "def double(x):\n    raise NotImplementedError()"),
+    # the expected value read from the checks' frames, or the hidden reference from globals
+    "tamper_steal_expected": (
+        "import sys\n"
+        "def double(x):\n"
+        "    f = sys._getframe(1)\n"
+        "    while f is not None:\n"
+        "        for got in (f.f_locals.get('expected'), f.f_globals.get('reference')):\n"
+        "            if got is not None and repr(got) != 'HIDDEN':\n"
+        "                return got\n"
+        "        f = f.f_back\n"
+        "    return x"),
+    # an array whose comparisons always succeed
+    "tamper_lying_output": (
+        "class _Yes(np.ndarray):\n"
+        "    def __eq__(self, other): return np.ones(np.shape(other), bool)\n"
+        "    __ne__ = lambda self, other: np.zeros(np.shape(other), bool)\n"
+        "def double(x):\n    return np.asarray(x).view(_Yes)"),
+    # a judge that records the expected value as the output
+    "tamper_forged_records": (
+        "from deepgrad.check import judge as _judge, recording as _recording\n"
+        "class _Forger(_recording.RecordingJudge):\n"
+        "    def record(self, case):\n"
+        "        case.got = case.expected\n"
+        "        return super().record(case)\n"
+        "_judge.use_judge(_Forger('got'))\n"
+        "def double(x):\n    return x"),
+}
+
+
+def _tamper_builder(code):
+    def build(source_nb, release_nb):
+        nb = build_blank(release_nb)
+        nb.cells[_first_code_answer(nb)].source = code
+        return nb
+    return build
+
+
+#: The attacking students of the toy course (``make test``).
+TAMPER_BUILDERS = {name: _tamper_builder(code) for name, code in _TAMPER.items()}

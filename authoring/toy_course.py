@@ -34,20 +34,22 @@ def _cell(kind, source, **meta):
 def toy_notebook():
     cells = [
         new_markdown_cell("# Toy assignment"),
-        _cell("code", "import numpy as np", grade_id="imports",
+        _cell("code", "import numpy as np\nfrom deepgrad import check", grade_id="imports",
               locked=True),
         _cell("code", "def double(x):\n    ### BEGIN SOLUTION\n    y = np.asarray(x) * 2.0\n"
               "    return y\n    ### END SOLUTION", grade_id="double", solution=True),
-        _cell("code", "assert np.allclose(double(np.array([1.0, 2.0])), [2.0, 4.0])\n"
-              "assert double(np.array([1.0])).dtype.kind == 'f'", grade_id="test_double",
+        _cell("code", "check.returns(double, args=(np.array([1.0, 2.0]),), "
+              "expected=np.array([2.0, 4.0]))", grade_id="test_double",
               grade=True, locked=True, points=2),
-        _cell("code", "assert np.allclose(double(np.array([0.5])), [1.0])\n"
-              "### BEGIN HIDDEN TESTS\nassert np.allclose(double(np.array([-3.25, 7.0])), "
-              "[-6.5, 14.0])\n### END HIDDEN TESTS",
+        _cell("code", "check.returns(double, args=(np.array([0.5]),), expected=np.array([1.0]))\n"
+              "### BEGIN HIDDEN TESTS\nx = np.array([-3.25, 7.0])\n### BEGIN REFERENCE\n"
+              "reference = x + x\n### END REFERENCE\n"
+              "check.returns(double, args=(x,), expected=reference, mistakes=["
+              "check.Mistake('times 3?', transform=lambda e: 1.5 * e)])\n### END HIDDEN TESTS",
               grade_id="test_double_hidden", grade=True, locked=True, points=1),
         _cell("code", "def total(x):\n    ### BEGIN SOLUTION\n    s = float(np.sum(double(x)))\n"
               "    return s\n    ### END SOLUTION", grade_id="total", solution=True),
-        _cell("code", "assert np.isclose(total(np.array([1.0, 2.0])), 6.0)",
+        _cell("code", "check.returns(total, args=(np.array([1.0, 2.0]),), expected=6.0)",
               grade_id="test_total", grade=True, locked=True, points=2),
         _cell("markdown", "Why double?", grade_id="why_q", locked=True),
         _cell("markdown", "### BEGIN SOLUTION\nBecause twice is nice.\n### END SOLUTION",

@@ -3,7 +3,9 @@
 Two preprocessors around nbgrader's ``Execute`` (or the sandbox's ``SandboxedExecute``):
 
 - :class:`RecordChecks`, before it: the kernel it starts records its checks instead of
-  judging them (``DEEPGRAD_CHECK_RECORD=got``, inherited by the kernel);
+  judging them (``DEEPGRAD_CHECK_RECORD=got``, inherited by the kernel), and the test
+  cells' reference blocks, which compute the expected values, are stripped from the code
+  it runs (:mod:`deepgrad_instructor.references`);
 - :class:`JudgeChecks`, right after it: the judge (:mod:`deepgrad_instructor.judging`)
   decides every graded test cell from those records and the solution's
   (:mod:`deepgrad_instructor.expectations`, made on first use and whenever the source
@@ -27,17 +29,25 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 
 from deepgrad.check.recording import ENV
 
+from .cells import is_test
 from .expectations import ensure
 from .judging import judge_notebook
+from .references import has_references, strip_references
 
 __all__ = ["RecordChecks", "JudgeChecks", "use_outside_judge"]
 
 
 class RecordChecks(NbGraderPreprocessor):
-    """Before ``Execute``: the grading kernel records its checks (mode ``"got"``)."""
+    """Before ``Execute``: the grading kernel records its checks (mode ``"got"``), and the
+    reference blocks of the test cells are replaced by names bound to ``HIDDEN``
+    (:mod:`deepgrad_instructor.references`); :class:`JudgeChecks` puts them back."""
 
     def preprocess(self, nb, resources):
         os.environ[ENV] = "got"
+        for cell in nb.cells:
+            if is_test(cell) and has_references(cell.source):
+                cell.metadata.setdefault("deepgrad", {})["source"] = cell.source
+                cell.source = strip_references(cell.source)
         return nb, resources
 
 
@@ -46,6 +56,12 @@ class JudgeChecks(NbGraderPreprocessor):
 
     def preprocess(self, nb, resources):
         os.environ.pop(ENV, None)  # kernels this process starts later judge as usual
+        for cell in nb.cells:  # the test cells as the gradebook has them
+            kept = cell.get("metadata", {}).get("deepgrad", {}).pop("source", None)
+            if kept is not None:
+                cell.source = kept
+                if not cell.metadata["deepgrad"]:
+                    del cell.metadata["deepgrad"]
         from nbgrader.coursedir import CourseDirectory
         info = resources["nbgrader"]
         course = Path(CourseDirectory(config=self.config).root).resolve()

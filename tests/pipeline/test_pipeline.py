@@ -102,6 +102,38 @@ def test_each_wrong_submission_loses_exactly_what_the_harness_predicts(demo_clas
     _fail(problems)
 
 
+# ----------------------------------------------------------------------------- attacks
+# What each attacking student of the toy course may win: the visible checks' expected values
+# are in the student's own notebook (copying them is hard-coding the visible answers), the
+# hidden ones never are; and the flags the judge must raise.
+ATTACKS = {
+    "tamper_patch_checks": (set(), {"missing check records"}),
+    "tamper_steal_expected": ({"test_double"}, set()),
+    "tamper_lying_output": (set(), set()),
+    "tamper_forged_records": ({"test_double"}, set()),
+}
+
+
+def test_attacks_on_the_grader_win_nothing_hidden_and_are_flagged(demo_class):
+    import nbformat
+    from authoring.demo import TAMPER, hidden_cells
+    assert set(ATTACKS) == set(TAMPER)
+    toy = demo_class.toy
+    hidden = hidden_cells(toy.course, toy.assignment)
+    assert hidden
+    problems = []
+    for s, (may_win, want_flags) in ATTACKS.items():
+        won = {g for g, v in toy.row(s).cell_scores.items() if v > 0}
+        if won - may_win or won & hidden:
+            problems.append(f"{s} scored on {sorted(won)}")
+        nb = nbformat.read(str(toy.course / "autograded" / s / toy.assignment / "toy.ipynb"),
+                           as_version=4)
+        flags = {f for v in nb.metadata["deepgrad"]["judge"].values() for f in v["flags"]}
+        if flags != want_flags:
+            problems.append(f"{s}: flags {sorted(flags)}, expected {sorted(want_flags)}")
+    _fail(problems)
+
+
 # ----------------------------------------------------------------------------- broken
 EXPECTED_STATUS = {
     "deleted_test_cell": ("TEST CELL DELETED", None),

@@ -24,7 +24,9 @@ How it works, in three steps that are kept apart on purpose:
 
 Nothing here writes to stderr. The modules, one job each:
 
-- ``records``   Mistake, Case, Verdict, Hint, CheckFailure, the Judge protocol
+- ``records``   Mistake, Case, Verdict, Hint, CheckFailure, the Judge protocol, HIDDEN
+- ``recording`` RecordingJudge (while grading: record, decide outside); ``wire``: its
+  JSON format
 - ``safe``      the tamper-resistant primitives (numpy captured at import)
 - ``capture``   the guarded call of the student's code
 - ``compare``   one comparator per check kind; ``hints``: generic and known mistakes
@@ -37,9 +39,10 @@ from .api import at_least, raises, returns, value
 from .forbid import forbidding
 from .gradients import gradient
 from .judge import InKernelJudge, judged_by, use_judge
-from .records import Case, CheckFailure, Judge, Mistake, Verdict
+from .records import HIDDEN, Case, CheckFailure, Judge, Mistake, Verdict
 
 __all__ = [
+    "HIDDEN",
     "CheckFailure",
     "Mistake",
     "Case",

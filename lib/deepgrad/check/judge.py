@@ -15,7 +15,7 @@ from typing import Iterator
 from .capture import quiet
 from .compare import COMPARATORS
 from .hints import warning_hint
-from .records import Case, CheckFailure, Judge, Verdict
+from .records import HIDDEN, Case, CheckFailure, Judge, Verdict
 from .render import output_name, plain_report, report, safe_repr
 
 
@@ -32,6 +32,10 @@ class InKernelJudge:
                 "numpy arrays"])
 
     def _judge(self, case: Case) -> Verdict:
+        if case.expected is HIDDEN:
+            return Verdict(passed=False, problems=[
+                f"{output_name(case)}: the expected value of this check is computed by the "
+                "grader, not in this kernel: only the judge outside it can decide"])
         v = Verdict(passed=True, problems=call_problems(case))
         if case.warnings:
             v.hints.extend(warning_hint(case.warnings))

@@ -28,7 +28,7 @@ import os
 from typing import Any, Callable
 
 from . import wire
-from .records import Case, Verdict
+from .records import HIDDEN, Case, Verdict
 
 __all__ = ["ENV", "MIME", "MODES", "RecordingJudge", "from_environment"]
 
@@ -115,6 +115,10 @@ class RecordingJudge:
             rec.update({"consistency": True, "expected": wire.encode(case.expected),
                         "mistakes": _mistakes_tree(case)})
         if self.mode == "spec":
+            if case.expected is HIDDEN:
+                raise ValueError(f"{case.function}: a check's expected value is HIDDEN in "
+                                 "the solution's run (a reference block was stripped where "
+                                 "it must run)")
             rec.update({
                 "expected": wire.encode(case.expected),
                 "outputs": None if case.outputs is None else [str(n) for n in case.outputs],

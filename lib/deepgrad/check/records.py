@@ -14,6 +14,46 @@ from typing import Any, Callable, Protocol, Sequence
 from .. import validation
 
 
+class _Hidden:
+    """The expected value of a hidden check in a student's grading kernel: computed by the
+    grader, never here (:mod:`deepgrad_instructor.references`).
+
+    What a test cell does with a reference value outside its block (``reference.reshape(2,
+    13)``, ``reference[0]``, ``2 * reference``) gives HIDDEN again, so the cell runs the same
+    with the block stripped.
+    """
+
+    _instance = None
+
+    def __new__(cls):
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "HIDDEN"
+
+    def __reduce__(self):
+        return (_Hidden, ())
+
+    def __getattr__(self, name: str):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return self
+
+    def _same(self, *args, **kwargs):
+        return self
+
+    __call__ = __getitem__ = __neg__ = __pos__ = __abs__ = _same
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _same
+    __truediv__ = __rtruediv__ = __floordiv__ = __rfloordiv__ = __pow__ = __rpow__ = _same
+    __matmul__ = __rmatmul__ = __mod__ = __rmod__ = _same
+
+
+#: The one :class:`_Hidden` value.
+HIDDEN = _Hidden()
+
+
 @dataclass(frozen=True)
 class Mistake:
     """A known wrong answer and the hint to show when a student's output matches it.
