@@ -440,6 +440,9 @@ def verify(d: DemoAssignment) -> list[str]:
     for s in d.broken_students:
         if not d.row(s).broken:
             p.append(f"{s} is not flagged as broken ({d.row(s).status_text})")
+    for s in HONEST + list(d.wrong):  # an honest mistake is never taken for tampering
+        if d.row(s).flags:
+            p.append(f"{s} is flagged: {d.row(s).flags}")
     hidden = hidden_cells(d.course, d.assignment)
     for s in TAMPER:
         if s in d.cycle.runs:

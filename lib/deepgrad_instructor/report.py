@@ -3,7 +3,8 @@
 :func:`report` reads the gradebook, the autograded notebooks and what autograde returned
 (:mod:`.cycle`) and returns rows as data; :func:`format_report` and
 :func:`write_report_csv` render them. A submission is *broken* when autograde failed, a
-test cell was deleted, or a cell was interrupted by the timeout: nbgrader's own export
+test cell was deleted, a cell was interrupted by the timeout, or the judge outside the
+kernel flagged its check records (missing, extra or forged: :mod:`.judging`): nbgrader's own export
 shows a plain 0 (or full marks) there, which an instructor must not take for a grade.
 """
 
@@ -21,12 +22,12 @@ from .cycle import classify_failure, read_result
 __all__ = ["ReportRow", "BROKEN", "PENDING", "TIMEOUT_ENAME", "report", "format_report",
            "write_report_csv"]
 
-BROKEN = ("AUTOGRADE FAILED", "TEST CELL DELETED", "TIMED OUT", "NOT GRADED")
+BROKEN = ("AUTOGRADE FAILED", "TEST CELL DELETED", "TIMED OUT", "NOT GRADED", "FLAGGED")
 PENDING = "manual grading pending"
 # What nbclient writes into a cell interrupted by the per-cell timeout.
 TIMEOUT_ENAME = "CellTimeoutError"
 CSV_HEADER = ["assignment", "student", "auto_score", "auto_max", "percent", "score",
-              "max_score", "manual_pending", "broken", "status"]
+              "max_score", "manual_pending", "broken", "flags", "status"]
 
 
 @dataclass
@@ -40,6 +41,8 @@ class ReportRow:
     status: list[str] = field(default_factory=list)
     cell_scores: dict[str, float] = field(default_factory=dict)  # grade_id -> score (tests)
     cell_max: dict[str, float] = field(default_factory=dict)     # grade_id -> points (tests)
+    #: what the judge outside the kernel flagged (deepgrad_instructor.judging), per test cell
+    flags: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def percent(self) -> float:
@@ -57,6 +60,7 @@ class ReportRow:
         return [assignment, self.student, f"{self.auto_score:g}", f"{self.auto_max:g}",
                 f"{self.percent:.1f}", f"{self.score:g}", f"{self.max_score:g}",
                 f"{self.manual_pending:g}", "yes" if self.broken else "no",
+                "; ".join(f"{g}: {', '.join(f)}" for g, f in self.flags.items()),
                 self.status_text]
 
 
@@ -117,10 +121,13 @@ def _score_submission(row: ReportRow, sub, ag_dir: Path) -> None:
         nb_path = ag_dir / f"{snb.name}.ipynb"
         present: set[str] = set()
         timeouts: list[str] = []
+        judged: dict = {}
         if nb_path.exists():
             nb = read_nb(nb_path)
             present = {grade_id(c) for c in nb.cells if grade_id(c)}
             timeouts = _timeouts(nb)
+            judged = nb.metadata.get("deepgrad", {}).get("judge", {})
+            row.flags.update({g: list(v["flags"]) for g, v in judged.items() if v["flags"]})
         else:
             row.status.append(f"NOT GRADED: {snb.name}.ipynb missing from autograded/")
         deleted = []
@@ -142,6 +149,10 @@ def _score_submission(row: ReportRow, sub, ag_dir: Path) -> None:
         if deleted:
             row.status.append(f"TEST CELL DELETED: {', '.join(deleted)} missing from "
                               f"{snb.name} (scored 0, flagged for manual grading)")
+        flagged = sorted({flag for v in judged.values() for flag in v["flags"]})
+        if flagged:
+            row.status.append(f"FLAGGED: {', '.join(flagged)} in {snb.name} (the checks did not "
+                              "run as written: look at this submission)")
         if timeouts:
             row.status.append(f"TIMED OUT: {'; '.join(timeouts)} interrupted after the time "
                               "limit (an infinite loop?)")
