@@ -60,6 +60,8 @@ class DemoAssignment:
     deleted_cell: str | None
     checks: dict[str, NotebookChecks] = field(default_factory=dict)  # per notebook file
     seconds: float = 0.0
+    #: per student, the cell scores of a second autograde of the same submission
+    regraded: dict[str, dict[str, float]] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -210,11 +212,19 @@ def _grade_copy(generated: Path, course: Path, assignment: str, wrong, mutants, 
 
 
 def _grade_toy(root: Path) -> DemoAssignment:
-    """The broken submissions, in the toy course (``make test``)."""
+    """The broken and attacking submissions, in the toy course (``make test``); then the
+    honest and attacking ones autograded again, to show grading is deterministic."""
     toy_dir = toy_course.make_toy_course(root)
-    nbgrader_ok(open_api(toy_dir).generate_assignment(toy_course.ASSIGNMENT, force=True),
+    api = open_api(toy_dir)
+    nbgrader_ok(api.generate_assignment(toy_course.ASSIGNMENT, force=True),
                 "generate_assignment")
-    return _grade(toy_dir, toy_course.ASSIGNMENT, {}, [], broken=True)
+    d = _grade(toy_dir, toy_course.ASSIGNMENT, {}, [], broken=True)
+    again = HONEST + TAMPER
+    for s in again:
+        nbgrader_ok(api.autograde(toy_course.ASSIGNMENT, s, force=True), "autograde")
+    d.regraded = {r.student: r.cell_scores
+                  for r in report(toy_dir, toy_course.ASSIGNMENT, students=again)}
+    return d
 
 
 def _run_times(repo: Path) -> dict[str, float]:
@@ -440,6 +450,10 @@ def verify(d: DemoAssignment) -> list[str]:
     for s in d.broken_students:
         if not d.row(s).broken:
             p.append(f"{s} is not flagged as broken ({d.row(s).status_text})")
+    for s, scores in d.regraded.items():
+        if scores != d.row(s).cell_scores:
+            p.append(f"{s} scored differently when graded again: {d.row(s).cell_scores} "
+                     f"then {scores}")
     for s in HONEST + list(d.wrong):  # an honest mistake is never taken for tampering
         if d.row(s).flags:
             p.append(f"{s} is flagged: {d.row(s).flags}")
