@@ -2,6 +2,8 @@
 
     deepgrad release [--check]          regenerate release/ from source/ (or check it)
     deepgrad report ASSIGNMENT [--csv]  scores with a status column (broken submissions)
+    deepgrad expectations [ASSIGNMENT]  make the judge's expected values now (autograde
+                                        makes them on first use otherwise)
 
 Every subcommand finds the course directory (``nbgrader_config.py`` beside ``source/``) at or
 above the current directory, or takes ``--course DIR``.
@@ -48,6 +50,21 @@ def _report(args) -> int:
     return 0
 
 
+def _expectations(args) -> int:
+    from .course import assignments, find_course, load_config, notebook_names
+    from .expectations import ensure, expectations_path
+    course = find_course(args.course)
+    timeout = int(load_config(course).Execute.get("timeout", 60) or 60)
+    for a in args.assignment or assignments(course):
+        for name in notebook_names(course, a):
+            e = ensure(course, a, name, timeout=timeout)
+            path = expectations_path(course, a, name)
+            checks = sum(len(c.checks) for c in e.cells.values())
+            print(f"{a}/{name}: {len(e.cells)} test cells, {checks} checks "
+                  f"({path.stat().st_size // 1024} KB, the solution ran in {e.seconds:.0f} s)")
+    return 0
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="deepgrad", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -64,6 +81,11 @@ def main(argv=None) -> int:
     rp.add_argument("--csv", type=Path, default=None,
                     help="default: <course>/report_<assignment>.csv")
     rp.set_defaults(run=_report)
+    ex = sub.add_parser("expectations",
+                        help="run the solutions and keep their check records for the judge")
+    ex.add_argument("assignment", nargs="*", help="default: every assignment")
+    ex.add_argument("--course", type=Path, default=None)
+    ex.set_defaults(run=_expectations)
     args = ap.parse_args(argv)
     return args.run(args)
 

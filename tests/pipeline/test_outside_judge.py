@@ -193,3 +193,26 @@ def test_a_changed_test_cell_stops_grading():
                  source=HIDDEN_SOURCE + "\n# edited")
     with pytest.raises(ExpectationsError, match="generate"):
         judge_cell(cell, _spec())
+
+
+def test_expectations_are_made_once_and_again_when_the_source_changes(tmp_path):
+    from authoring.toy_course import ASSIGNMENT, make_toy_course
+    from deepgrad_instructor.cli import main
+    from deepgrad_instructor.expectations import ensure, expectations_path
+    course = make_toy_course(tmp_path / "course")
+    assert main(["expectations", "--course", str(course)]) == 0
+    path = expectations_path(course, ASSIGNMENT, "toy.ipynb")
+    made = ensure(course, ASSIGNMENT, "toy.ipynb")
+    assert path.exists() and made.seconds > 0
+    assert [len(c.checks) for c in made.cells.values()] == [1, 2, 1]
+    assert made.cells["test_double_hidden"].hidden
+    before = path.stat().st_mtime_ns
+    assert ensure(course, ASSIGNMENT, "toy.ipynb").source_hash == made.source_hash
+    assert path.stat().st_mtime_ns == before  # kept: the source did not change
+    src = course / "source" / ASSIGNMENT / "toy.ipynb"
+    nb = nbformat.read(str(src), as_version=4)
+    nb.cells[3].source = nb.cells[3].source.replace("[1.0, 2.0]", "[1.0, 3.0]")
+    nb.cells[3].source = nb.cells[3].source.replace("[2.0, 4.0]", "[2.0, 6.0]")
+    nbformat.write(nb, str(src))
+    again = ensure(course, ASSIGNMENT, "toy.ipynb")
+    assert again.source_hash != made.source_hash and path.stat().st_mtime_ns != before
