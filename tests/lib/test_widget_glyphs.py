@@ -95,3 +95,15 @@ def test_text_layouts_are_kept_and_equal_matplotlibs():
     plain = _pixels(_figure(0.37))
     assert (cache.layout_hits, cache.layout_misses) == (hits, misses)
     np.testing.assert_array_equal(plain, _pixels(fig))
+
+
+def test_a_kept_layout_is_keyed_by_the_font_rcparams_too():
+    # findfont reads them: a kept layout must not outlive a change of font family.
+    import matplotlib as mpl
+    from matplotlib.font_manager import FontProperties
+
+    prop = FontProperties(size=9)
+    before = glyphs._font_key(prop)
+    with mpl.rc_context({"font.sans-serif": ["DejaVu Sans Mono"]}):
+        assert glyphs._font_key(prop) != before
+    assert glyphs._font_key(prop) == before

@@ -196,9 +196,22 @@ def install(renderer) -> GlyphCache | None:
     return cache
 
 
+_RC_FONT = [f"font.{key}" for key in ("family", "style", "variant", "weight", "stretch",
+                                       "size", "serif", "sans-serif", "cursive",
+                                       "fantasy", "monospace")]
+
+
+_rc_fonts_seen: list = [None, None]  # the last font rcParams read, and as a key
+
+
 def _font_key(prop) -> tuple:
-    # What FontProperties.__hash__ hashes, as a key (a FontProperties is mutable).
-    return tuple(prop.__dict__.values())
+    """Which font ``prop`` finds: what FontProperties.__hash__ hashes (a FontProperties
+    is mutable: not itself a key) and the rcParams that ``findfont`` reads too."""
+    values = [dict.__getitem__(matplotlib.rcParams, name) for name in _RC_FONT]
+    if values != _rc_fonts_seen[0]:
+        _rc_fonts_seen[:] = [[list(v) if isinstance(v, list) else v for v in values],
+                             tuple(tuple(v) if isinstance(v, list) else v for v in values)]
+    return tuple(prop.__dict__.values()), _rc_fonts_seen[1]
 
 
 _ORIGINAL_GET_LAYOUT = Text._get_layout
