@@ -84,3 +84,14 @@ def test_hidden_expected_values_never_run_in_the_students_kernel(path):
     problems = [f"{grade_id(c)}: {p}" for c in nb.cells if is_test(c)
                 for p in unhidden_expectations(c.source)]
     assert not problems, "\n".join(problems)
+
+
+def test_a_gradient_check_whose_function_is_hidden_records_only_the_students_gradient():
+    import numpy as np
+    from deepgrad.check.recording import RecordingJudge
+    recorded = []
+    with check.judged_by(RecordingJudge("got", sink=recorded.append)):
+        check.gradient("dZ", check.HIDDEN, np.ones(3), 2 * np.ones(3))
+    assert len(recorded) == 1 and recorded[0]["raised"] is None
+    with pytest.raises(check.CheckFailure, match="computed by the grader"):
+        check.gradient("dZ", check.HIDDEN, np.ones(3), 2 * np.ones(3))

@@ -16,7 +16,7 @@ import numpy as np
 from .capture import guarded_call, quiet
 from .hints import check_mistakes
 from .judge import decide
-from .records import Case, Mistake
+from .records import HIDDEN, Case, Mistake
 from .render import describe
 from .safe import EXACT_SCALARS, all_finite, asarray, is_number, is_plain, ndarray, zeros
 
@@ -110,12 +110,14 @@ def gradient(name: str, f: Callable[[np.ndarray], float], x: np.ndarray, analyti
     ----------
     name : str
         What is checked, as the student knows it (``"relu_backward"``, ``"dW"``).
-    f : callable, ``f(x) -> float``
+    f : callable, ``f(x) -> float``, or ``check.HIDDEN``
         A scalar function of an array of ``x``'s shape. It receives a fresh copy of the
         perturbed point on every call, so an ``f`` that modifies its input changes
         nothing. Warnings, stderr output and exceptions raised while it runs (by the
         student's forward pass inside it) fail the check with an explanation and never
-        reach stderr.
+        reach stderr. ``HIDDEN`` when ``f`` is a reference implementation defined in a
+        reference block that a grading kernel does not run: the check then only records
+        the student's gradient, for the judge outside the kernel.
     x : ndarray, any shape, real
         The point at which the gradient is checked (converted to float64; not modified).
     analytic : ndarray of x's shape, a number when x is 0-d, or a callable
@@ -178,7 +180,11 @@ def gradient(name: str, f: Callable[[np.ndarray], float], x: np.ndarray, analyti
         # the callable is a lambda in the test cell: only the student's frames are shown
         case.raised = call.problem("computing your gradient raised an exception",
                                    test_frames=1)
-    if case.raised is None:
+    if f is HIDDEN:
+        # a grading kernel, with the reference block that defines f stripped: the judge
+        # outside takes the numerical gradient from the solution's run
+        case.expected = HIDDEN
+    elif case.raised is None:
         guarded_f = _GuardedF(f)
         try:
             with quiet():  # the differences themselves never warn (f's warnings are kept)
