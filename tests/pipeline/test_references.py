@@ -92,6 +92,9 @@ def test_a_gradient_check_whose_function_is_hidden_records_only_the_students_gra
     recorded = []
     with check.judged_by(RecordingJudge("got", sink=recorded.append)):
         check.gradient("dZ", check.HIDDEN, np.ones(3), 2 * np.ones(3))
-    assert len(recorded) == 1 and recorded[0]["raised"] is None
+        # f calls a stripped reference implementation: the same
+        _ref = check.HIDDEN
+        check.gradient("dZ", lambda x: np.sum(_ref(x) * 2.0), np.ones(3), 2 * np.ones(3))
+    assert len(recorded) == 2 and all(r["raised"] is None for r in recorded)
     with pytest.raises(check.CheckFailure, match="computed by the grader"):
         check.gradient("dZ", check.HIDDEN, np.ones(3), 2 * np.ones(3))
