@@ -51,6 +51,19 @@ def _fraction(name: str, value: object) -> float:
     return validation.number(name, value, low=0.0, high=1.0, inclusive="neither")
 
 
+def _split_sizes(n: int, validation_fraction: float, test_fraction: float,
+                 what: str) -> tuple[int, int]:
+    """How many of ``n`` items go to validation and to test; ValueError when a list
+    would be empty."""
+    m_val = int(round(n * validation_fraction))
+    m_test = int(round(n * test_fraction))
+    if m_val == 0 or m_test == 0 or m_val + m_test >= n:
+        raise ValueError(f"validation_fraction={validation_fraction} and test_fraction="
+                         f"{test_fraction} of {n} {what} leave an empty training, "
+                         "validation or test list")
+    return m_val, m_test
+
+
 def _three_way(validation_fraction: object, test_fraction: object) -> None:
     """The shares of a training / validation / test split: each in (0, 1), a training
     set left."""
@@ -372,12 +385,7 @@ def load_names(sex: str = "all", validation_fraction: float = 0.1,
     _seed(seed)
     every = list(_census_names(sex))
     order = np.random.default_rng(seed).permutation(len(every))
-    m_val = int(round(len(every) * validation_fraction))
-    m_test = int(round(len(every) * test_fraction))
-    if m_val == 0 or m_test == 0 or m_val + m_test >= len(every):
-        raise ValueError(f"validation_fraction={validation_fraction} and test_fraction="
-                         f"{test_fraction} of {len(every)} names leave an empty training, "
-                         "validation or test list")
+    m_val, m_test = _split_sizes(len(every), validation_fraction, test_fraction, "names")
     shuffled = [every[i] for i in order]
     return NameSplit(train=shuffled[m_val + m_test:], validation=shuffled[:m_val],
                      test=shuffled[m_val:m_val + m_test], all=every,
@@ -493,12 +501,8 @@ def load_pydoc_text(validation_fraction: float = 0.1, test_fraction: float = 0.1
     _seed(seed)
     validation.boolean("ascii", ascii)
     every = _pydoc_paragraphs(ascii)
-    m_val = int(round(len(every) * validation_fraction))
-    m_test = int(round(len(every) * test_fraction))
-    if m_val == 0 or m_test == 0 or m_val + m_test >= len(every):
-        raise ValueError(f"validation_fraction={validation_fraction} and test_fraction="
-                         f"{test_fraction} of {len(every)} paragraphs leave an empty training, "
-                         "validation or test list")
+    m_val, m_test = _split_sizes(len(every), validation_fraction, test_fraction,
+                                 "paragraphs")
     order = np.random.default_rng(seed).permutation(len(every))
     val, test = np.sort(order[:m_val]), np.sort(order[m_val:m_val + m_test])
     train = np.sort(order[m_val + m_test:])
