@@ -175,9 +175,9 @@ def test_exported_grades_and_report_csv(demo_class, tmp_path):
         for s in d.cycle.runs:
             assert f",{s}," in text, (d.assignment, s)
         path = write_report_csv({d.assignment: d.rows}, tmp_path / f"{d.assignment}.csv")
-        rows = {r[1]: r for r in (ln.split(",", 9) for ln in path.read_text().splitlines())}
-        assert rows["student"][-1] == "status"
-        assert rows["solution"][8] == "no"
+        rows = {r[1]: r for r in (ln.split(",", 10) for ln in path.read_text().splitlines())}
+        assert rows["student"][-2:] == ["flags", "status"]
+        assert rows["solution"][8] == "no" and rows["solution"][9] == ""
         if "corrupted" in rows:
             assert rows["corrupted"][8] == "yes"
 

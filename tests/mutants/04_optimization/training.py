@@ -68,6 +68,10 @@ MUTANTS = [
            '(1 - b1) * dw', '(1 + b1) * dw'),
     Mutant("bring_adam", "tr_adam_state_not_saved", "the moments not stored back in config",
            'config["m"], config["v"], config["t"] = m, v, t', 'config["t"] = t'),
+    Mutant("bring_adam", "tr_adam_m_not_saved", "the first moment not stored back in config",
+           'config["m"], config["v"], config["t"] = m, v, t', 'config["v"], config["t"] = v, t'),
+    Mutant("bring_adam", "tr_adam_v_not_saved", "the second moment not stored back in config",
+           'config["m"], config["v"], config["t"] = m, v, t', 'config["m"], config["t"] = m, t'),
     # ---------------------------------------------------------------- initialize
     Mutant("initialize", "tr_init_notes_he", "the notes' He: 2 / sqrt(fan_in)",
            '"he": np.sqrt(2.0 / n_prev)', '"he": 2.0 / np.sqrt(n_prev)'),
