@@ -11,8 +11,9 @@ Two preprocessors around nbgrader's ``Execute`` (or the sandbox's ``SandboxedExe
   (:mod:`deepgrad_instructor.expectations`, made on first use and whenever the source
   notebook changes), and rewrites the cells' outputs, so that nbgrader's
   ``SaveAutoGrades`` stores the judge's verdict in the gradebook. Its flags (missing,
-  forged or extra records, checks on other inputs) go into the autograded notebook's
-  metadata, ``deepgrad.judge``.
+  forged or extra records) go into the autograded notebook's metadata,
+  ``deepgrad.judge``, beside a static scan of the student's own cells (:mod:`.scan`:
+  patching numpy or deepgrad, sys.modules, exits, reading frames...), ``deepgrad.scan``.
 
 In ``nbgrader_config.py``::
 
@@ -33,6 +34,7 @@ from .cells import is_test
 from .expectations import ensure
 from .judging import judge_notebook
 from .references import has_references, strip_references
+from .scan import scan_notebook
 
 __all__ = ["RecordChecks", "JudgeChecks", "use_outside_judge"]
 
@@ -71,6 +73,7 @@ class JudgeChecks(NbGraderPreprocessor):
         judgements = judge_notebook(nb, expectations)
         nb.metadata.setdefault("deepgrad", {})["judge"] = {
             g: {"passed": j.passed, "flags": j.flags} for g, j in judgements.items()}
+        nb.metadata["deepgrad"]["scan"] = scan_notebook(nb)  # the student's own cells
         failed = [g for g, j in judgements.items() if not j.passed]
         flagged = {g: j.flags for g, j in judgements.items() if j.flags}
         self.log.info("judged %d test cells outside the kernel: %d failed%s", len(judgements),

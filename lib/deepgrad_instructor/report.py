@@ -4,7 +4,8 @@
 (:mod:`.cycle`) and returns rows as data; :func:`format_report` and
 :func:`write_report_csv` render them. A submission is *broken* when autograde failed, a
 test cell was deleted, a cell was interrupted by the timeout, or the judge outside the
-kernel flagged its check records (missing, extra or forged: :mod:`.judging`): nbgrader's own export
+kernel flagged its check records (missing, extra or forged: :mod:`.judging`) or the scan
+of the student's cells flagged their code (:mod:`.scan`): nbgrader's own export
 shows a plain 0 (or full marks) there, which an instructor must not take for a grade.
 """
 
@@ -122,12 +123,15 @@ def _score_submission(row: ReportRow, sub, ag_dir: Path) -> None:
         present: set[str] = set()
         timeouts: list[str] = []
         judged: dict = {}
+        scanned: dict = {}
         if nb_path.exists():
             nb = read_nb(nb_path)
             present = {grade_id(c) for c in nb.cells if grade_id(c)}
             timeouts = _timeouts(nb)
             judged = nb.metadata.get("deepgrad", {}).get("judge", {})
             row.flags.update({g: list(v["flags"]) for g, v in judged.items() if v["flags"]})
+            scanned = nb.metadata.get("deepgrad", {}).get("scan", {})
+            row.flags.update({g: list(f) for g, f in scanned.items() if f})
         else:
             row.status.append(f"NOT GRADED: {snb.name}.ipynb missing from autograded/")
         deleted = []
@@ -149,7 +153,8 @@ def _score_submission(row: ReportRow, sub, ag_dir: Path) -> None:
         if deleted:
             row.status.append(f"TEST CELL DELETED: {', '.join(deleted)} missing from "
                               f"{snb.name} (scored 0, flagged for manual grading)")
-        flagged = sorted({flag for v in judged.values() for flag in v["flags"]})
+        flagged = sorted({flag for v in judged.values() for flag in v["flags"]}
+                         | {flag for f in scanned.values() for flag in f})
         if flagged:
             row.status.append(f"FLAGGED: {', '.join(flagged)} in {snb.name} (the checks did not "
                               "run as written: look at this submission)")

@@ -105,12 +105,13 @@ def test_each_wrong_submission_loses_exactly_what_the_harness_predicts(demo_clas
 # ----------------------------------------------------------------------------- attacks
 # What each attacking student of the toy course may win: the visible checks' expected values
 # are in the student's own notebook (copying them is hard-coding the visible answers), the
-# hidden ones never are; and the flags the judge must raise.
+# hidden ones never are; and the flags the judge and the scan of the student's cells raise.
 ATTACKS = {
-    "tamper_patch_checks": (set(), {"missing check records"}),
-    "tamper_steal_expected": ({"test_double"}, set()),
-    "tamper_lying_output": (set(), set()),
-    "tamper_forged_records": ({"test_double"}, set()),
+    "tamper_patch_checks": (set(), {"missing check records", "changes an attribute of deepgrad"}),
+    "tamper_steal_expected": ({"test_double"}, {"reads other frames"}),
+    "tamper_lying_output": (set(), {"defines its own comparison"}),
+    "tamper_forged_records": ({"test_double"}, {"imports the checks' machinery",
+                                               "switches the checks' judge"}),
 }
 
 
@@ -129,6 +130,7 @@ def test_attacks_on_the_grader_win_nothing_hidden_and_are_flagged(demo_class):
         nb = nbformat.read(str(toy.course / "autograded" / s / toy.assignment / "toy.ipynb"),
                            as_version=4)
         flags = {f for v in nb.metadata["deepgrad"]["judge"].values() for f in v["flags"]}
+        flags |= {f for v in nb.metadata["deepgrad"]["scan"].values() for f in v}
         if flags != want_flags:
             problems.append(f"{s}: flags {sorted(flags)}, expected {sorted(want_flags)}")
     _fail(problems)
