@@ -41,14 +41,19 @@ from deepgrad_instructor.outside_judge import use_outside_judge  # noqa: E402
 use_outside_judge(c)
 
 # Sandboxed grading kernel (issue 12; docs/architecture.md, "The sandboxed grading kernel"):
-# bubblewrap, no network, only the Python environment and the student's scratch folder
-# visible, address space / CPU / processes capped. NOT on yet. To turn it on, uncomment:
+# bubblewrap, no network, only the Python environment and a scratch copy of the student's
+# folder visible; memory in use (a memory cgroup), address space, CPU time and processes
+# capped; an audit hook reports file access outside the folder, sockets and processes.
+# Where bwrap cannot run, grading still works and every report says UNSANDBOXED.
 # (`c.Execute.kernel_manager_class` does not work: nbgrader 0.9.6's Execute overrides it.)
-# from deepgrad_instructor.sandbox import use_sandbox
-# use_sandbox(c)
-# c.SandboxedKernelManager.memory_limit = 1024**3  # RLIMIT_AS, bytes (see the docs first)
-# c.SandboxedKernelManager.cpu_limit = 900         # CPU seconds of the whole kernel
-# c.SandboxedKernelManager.process_limit = 256     # processes and threads
+from deepgrad_instructor.sandbox import use_sandbox  # noqa: E402
+
+use_sandbox(c)
+# c.SandboxedKernelManager.memory_limit = 1024**3         # bytes in use (memory cgroup)
+# c.SandboxedKernelManager.address_space_limit = 3 * 1024**3  # RLIMIT_AS, a backstop
+# c.SandboxedKernelManager.cpu_limit = 900                # CPU seconds of the whole kernel
+# c.SandboxedKernelManager.process_limit = 256            # processes and threads
+# c.SandboxedKernelManager.require_sandbox = True         # refuse to grade without it
 
 # Feedback shows the student's work and the visible tests, never the hidden ones: neither
 # their source (ClearHiddenTests) nor source lines quoted in a traceback (our scrubber).

@@ -28,7 +28,7 @@ from jupyter_client.manager import AsyncKernelManager
 from nbformat.v4 import new_code_cell
 
 from deepgrad_instructor.course import grading_environment
-from deepgrad_instructor.sandbox import SandboxedKernelManager
+from deepgrad_instructor.sandbox import RUNS, SandboxedKernelManager
 
 KINDS = {"plain": AsyncKernelManager, "sandboxed": SandboxedKernelManager}
 LOAD = "import numpy, deepgrad\nfrom deepgrad.kernels import conv\nconv.precompile()"
@@ -113,15 +113,24 @@ def notebook(path: Path) -> None:
                for o in c.get("outputs", [])
                if o.output_type == "error" or o.get("name") == "stderr"]
         peak, hwm = (int(x) / 1024 for x in nb.cells[-1].outputs[0]["text"].split())
+        used = ""
+        if kind == "sandboxed" and RUNS and RUNS[-1].usage:
+            used = (f", cgroup peak {RUNS[-1].usage['peak_memory'] / 1024**2:.0f} MB"
+                    f" (limit {RUNS[-1].memory_limit / 1024**2:.0f} MB), sandbox flags "
+                    f"{RUNS[-1].flags() or 'none'}")
         print(f"- {path.parent.name}/{path.name}, {kind}: {dt:.1f} s, cells with an error "
-              f"or stderr: {bad or 'none'}, VmPeak {peak:.0f} MB, VmHWM {hwm:.0f} MB")
+              f"or stderr: {bad or 'none'}, VmPeak {peak:.0f} MB, VmHWM {hwm:.0f} MB{used}",
+              flush=True)
         shutil.rmtree(work.parent, ignore_errors=True)
 
 
 def main(argv: list[str]) -> None:
     grading_environment()
-    kernel_start()
-    toy_autograde()
+    if "--notebooks-only" in argv:
+        argv = [a for a in argv if a != "--notebooks-only"]
+    else:
+        kernel_start()
+        toy_autograde()
     for p in argv:
         notebook(Path(p))
 

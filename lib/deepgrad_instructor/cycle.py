@@ -14,7 +14,7 @@ import shutil
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 import nbformat
 
@@ -48,6 +48,9 @@ class StudentRun:
     success: bool
     reason: str = ""        # why it failed, for the instructor ("" when it succeeded)
     seconds: float = 0.0
+    #: the grading kernels' sandbox (:meth:`.sandbox.KernelRun.summary` of the last one,
+    #: with ``flags``: what the sandbox saw, all cells together); None: no kernel started
+    sandbox: dict | None = None
 
 
 @dataclass
@@ -67,9 +70,21 @@ def nbgrader_ok(result: dict, what: str) -> dict:
     return result
 
 
-def classify_failure(submission_dir: Path, result: Mapping[str, Any] | None = None) -> str:
+def _sandbox_summary(kernels) -> dict | None:
+    """What the sandbox saw of one student's grading kernels, as data."""
+    if not kernels:
+        return None
+    out = kernels[-1].summary()
+    out["sandboxed"] = all(k.sandboxed for k in kernels)
+    out["flags"] = sorted({f for k in kernels for v in k.flags().values() for f in v})
+    return out
+
+
+def classify_failure(submission_dir: Path, result: Mapping[str, Any] | None = None,
+                     kernels: Sequence = ()) -> str:
     """Why autograde failed for one student: first what the submitted files show (a
-    notebook that does not parse), then the exception autograde returned."""
+    notebook that does not parse), then what the sandbox saw of its ``kernels``
+    (:class:`.sandbox.KernelRun`), then the exception autograde returned."""
     for path in sorted(Path(submission_dir).glob("*.ipynb")):
         try:
             nbformat.validate(nbformat.read(str(path), as_version=4))
@@ -79,6 +94,11 @@ def classify_failure(submission_dir: Path, result: Mapping[str, Any] | None = No
             return f"{path.name}: " + _FAILURES[2][1]
         except Exception as exc:  # unreadable for another reason: say which
             return f"{path.name}: unreadable ({type(exc).__name__})"
+    for k in kernels:
+        if k.usage.get("oom_kills"):
+            from .sandbox import format_bytes
+            return (f"the kernel used more memory than its limit "
+                    f"({format_bytes(k.memory_limit)}) and the sandbox killed it")
     text = "" if result is None else f"{result.get('error', '')}\n{result.get('log', '')}"
     for names, reason in _FAILURES:
         if any(name in text for name in names):
@@ -130,16 +150,20 @@ def run_cycle(course_dir, assignment: str, submissions: Mapping[str, Mapping[str
     for student, nbs in submissions.items():
         write_submission(course_dir, assignment, student, nbs)
     runs: dict[str, StudentRun] = {}
+    from . import sandbox
     for student in submissions:
         t0 = time.perf_counter()
+        started = len(sandbox.RUNS)
         try:
             r = api.autograde(assignment, student, force=True, create=True)
         except Exception as exc:  # never let one student stop the others
             r = {"success": False, "error": f"{type(exc).__name__}: {exc}", "log": ""}
+        kernels = sandbox.RUNS[started:]
         ok = bool(r.get("success"))
         reason = "" if ok else classify_failure(
-            course_dir / "submitted" / student / assignment, r)
-        run = StudentRun(student, ok, reason, time.perf_counter() - t0)
+            course_dir / "submitted" / student / assignment, r, kernels)
+        run = StudentRun(student, ok, reason, time.perf_counter() - t0,
+                         _sandbox_summary(kernels))
         runs[student] = run
         path = _result_path(course_dir, assignment, student)
         path.parent.mkdir(parents=True, exist_ok=True)

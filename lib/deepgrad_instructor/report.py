@@ -20,15 +20,17 @@ from .cells import grade_id
 from .course import grading_environment, load_config, read_nb
 from .cycle import classify_failure, read_result
 
-__all__ = ["ReportRow", "BROKEN", "PENDING", "TIMEOUT_ENAME", "report", "format_report",
-           "write_report_csv"]
+__all__ = ["ReportRow", "BROKEN", "PENDING", "TIMEOUT_ENAME", "UNSANDBOXED", "report",
+           "format_report", "write_report_csv"]
 
 BROKEN = ("AUTOGRADE FAILED", "TEST CELL DELETED", "TIMED OUT", "NOT GRADED", "FLAGGED")
 PENDING = "manual grading pending"
 # What nbclient writes into a cell interrupted by the per-cell timeout.
 TIMEOUT_ENAME = "CellTimeoutError"
 CSV_HEADER = ["assignment", "student", "auto_score", "auto_max", "percent", "score",
-              "max_score", "manual_pending", "broken", "flags", "status"]
+              "max_score", "manual_pending", "broken", "flags", "sandboxed", "status"]
+UNSANDBOXED = "UNSANDBOXED"
+NO_SANDBOX = "the sandbox is not on (nbgrader_config.py: use_sandbox(c))"
 
 
 @dataclass
@@ -42,8 +44,22 @@ class ReportRow:
     status: list[str] = field(default_factory=list)
     cell_scores: dict[str, float] = field(default_factory=dict)  # grade_id -> score (tests)
     cell_max: dict[str, float] = field(default_factory=dict)     # grade_id -> points (tests)
-    #: what the judge outside the kernel flagged (deepgrad_instructor.judging), per test cell
+    #: what the judge, the scan and the sandbox flagged, per cell ("notebook": the whole)
     flags: dict[str, list[str]] = field(default_factory=dict)
+    #: whether every grading kernel ran in the sandbox (None: no kernel ran)
+    sandboxed: bool | None = None
+
+    def add_flags(self, found: dict[str, list[str]]) -> None:
+        for g, f in found.items():
+            self.flags[g] = self.flags.get(g, []) + [x for x in f if x not in self.flags.get(g, [])]
+
+    def ran(self, sandbox: dict | None) -> None:
+        """One grading run's sandbox summary (None: no sandbox metadata at all)."""
+        ok = bool(sandbox and sandbox.get("sandboxed"))
+        if not ok and self.sandboxed is not False:
+            why = (sandbox or {}).get("reason") or NO_SANDBOX
+            self.status.insert(0, f"{UNSANDBOXED}: graded without the sandbox ({why})")
+        self.sandboxed = ok if self.sandboxed is None else (self.sandboxed and ok)
 
     @property
     def percent(self) -> float:
@@ -62,7 +78,7 @@ class ReportRow:
                 f"{self.percent:.1f}", f"{self.score:g}", f"{self.max_score:g}",
                 f"{self.manual_pending:g}", "yes" if self.broken else "no",
                 "; ".join(f"{g}: {', '.join(f)}" for g, f in self.flags.items()),
-                self.status_text]
+                {True: "yes", False: "NO", None: ""}[self.sandboxed], self.status_text]
 
 
 def _cell_label(i: int, cell) -> str:
@@ -102,6 +118,12 @@ def report(course_dir, assignment: str, students: Iterable[str] | None = None) -
             if (run is not None and not run.success) or not ag_dir.exists():
                 if run is not None:
                     row.status.append(f"AUTOGRADE FAILED: {run.reason}; the 0 is not a grade")
+                    if run.sandbox is not None:
+                        row.ran(run.sandbox)
+                        if run.sandbox.get("flags"):
+                            row.add_flags({"notebook": run.sandbox["flags"]})
+                            row.status.append(f"FLAGGED: {', '.join(run.sandbox['flags'])} "
+                                              "(seen by the sandbox)")
                 else:
                     why = classify_failure(course_dir / "submitted" / student / assignment)
                     row.status.append(f"NOT GRADED: no autograded notebook ({why}); the 0 "
@@ -122,16 +144,18 @@ def _score_submission(row: ReportRow, sub, ag_dir: Path) -> None:
         nb_path = ag_dir / f"{snb.name}.ipynb"
         present: set[str] = set()
         timeouts: list[str] = []
-        judged: dict = {}
-        scanned: dict = {}
+        found: dict[str, list[str]] = {}
         if nb_path.exists():
             nb = read_nb(nb_path)
             present = {grade_id(c) for c in nb.cells if grade_id(c)}
             timeouts = _timeouts(nb)
-            judged = nb.metadata.get("deepgrad", {}).get("judge", {})
-            row.flags.update({g: list(v["flags"]) for g, v in judged.items() if v["flags"]})
-            scanned = nb.metadata.get("deepgrad", {}).get("scan", {})
-            row.flags.update({g: list(f) for g, f in scanned.items() if f})
+            meta = nb.metadata.get("deepgrad", {})
+            found = {g: list(v["flags"]) for g, v in meta.get("judge", {}).items() if v["flags"]}
+            for more in (meta.get("scan", {}), meta.get("flags", {})):
+                for g, f in more.items():
+                    found[g] = found.get(g, []) + [x for x in f if x not in found.get(g, [])]
+            row.add_flags(found)
+            row.ran(meta.get("sandbox"))
         else:
             row.status.append(f"NOT GRADED: {snb.name}.ipynb missing from autograded/")
         deleted = []
@@ -153,8 +177,7 @@ def _score_submission(row: ReportRow, sub, ag_dir: Path) -> None:
         if deleted:
             row.status.append(f"TEST CELL DELETED: {', '.join(deleted)} missing from "
                               f"{snb.name} (scored 0, flagged for manual grading)")
-        flagged = sorted({flag for v in judged.values() for flag in v["flags"]}
-                         | {flag for f in scanned.values() for flag in f})
+        flagged = sorted({flag for f in found.values() for flag in f})
         if flagged:
             row.status.append(f"FLAGGED: {', '.join(flagged)} in {snb.name} (the checks did not "
                               "run as written: look at this submission)")
@@ -176,6 +199,11 @@ def format_report(rows: Sequence[ReportRow], title: str = "") -> str:
     def line(cols):
         return "  ".join(c.ljust(w) for c, w in zip(cols[:4], widths)) + "  " + cols[4]
     lines = [title] if title else []
+    bare = [r.student for r in rows if r.sandboxed is False]
+    if bare:
+        lines.append(f"!! {UNSANDBOXED}: {len(bare)} of {len(rows)} students graded without "
+                     "the sandbox: their code could read the course (source/, the gradebook, "
+                     "other submissions) and the network. See docs/architecture.md.")
     lines.append(line(head))
     lines.append("  ".join("-" * w for w in widths) + "  " + "-" * 6)
     lines.extend(line(b) for b in body)

@@ -18,18 +18,24 @@ course directory. :class:`SandboxedKernelManager` starts that kernel under ``bwr
   submissions, not the instructor's home; no network (``--unshare-all``: net, pid, ipc, uts,
   cgroup, user), so the kernel talks to the grader over Jupyter's IPC transport (socket
   files), not TCP loopback;
-- limits, set by ``prlimit(1)`` on the command that execs ``bwrap`` (inherited by the
+- limits: the memory in use (1 GB by default; tmpfs files count) in a ``memory`` cgroup,
+  processes in a ``pids`` cgroup (both below the grader's own cgroup, v1 or v2, when it may
+  create them), and by ``prlimit(1)`` on the command that execs ``bwrap`` (inherited by the
   kernel; not a ``preexec_fn``, which is unsafe in the grader's threaded process): address
-  space (``RLIMIT_AS``, 1 GB by default), CPU seconds for the whole notebook
-  (``RLIMIT_CPU``), processes (``RLIMIT_NPROC``; the kernel does not enforce it for a real
-  root, so the kernel also goes into a ``pids`` cgroup with ``pids.max`` when one can be
-  created here), no core dumps;
+  space (``RLIMIT_AS``, 3 GB, a backstop: it counts reservations, and an honest kernel
+  reserves about twice what it uses), CPU seconds for the whole notebook (``RLIMIT_CPU``),
+  processes (``RLIMIT_NPROC``; Linux does not enforce it for a real root, hence the
+  cgroup), no core dumps. What the cgroups saw (peak memory, a kill at the memory cap,
+  refused forks) is read when the kernel is cleaned up (:class:`KernelRun`);
+- an audit hook in the kernel (:mod:`.audited_kernel`) reports file access outside the
+  mounts, sockets and new processes on a pipe; :class:`SandboxedExecute` stores all of it in
+  the notebook's metadata (``deepgrad.sandbox``, and flags by cell in ``deepgrad.flags``);
 - interrupts go as messages on the control channel (``--new-session`` puts the kernel out
   of the process group a signal would reach); nbgrader's per-cell timeout is unchanged.
 
 Where ``bwrap`` cannot run (not installed, or no user namespaces), the manager starts the
 plain kernel, sets ``sandboxed = False`` and logs ``UNSANDBOXED`` (and :data:`RUNS` records
-every start, for reports).
+every start, for reports, which say UNSANDBOXED for that student).
 
 Turning it on for nbgrader's autograde: ``c.Execute.kernel_manager_class = ...`` does NOT
 work in nbgrader 0.9.6 (``Execute.__init__`` passes ``kernel_manager_class=
@@ -41,12 +47,14 @@ run :class:`SandboxedExecute` in place of ``Execute``; in ``nbgrader_config.py``
 
 (``c.Execute.timeout`` and the other ``Execute`` settings still apply: the subclass reads
 its parents' configuration sections). Limits: ``c.SandboxedKernelManager.memory_limit =
-2 * 1024**3``, ``.cpu_limit``, ``.process_limit``, ``.require_sandbox``.
+2 * 1024**3``, ``.address_space_limit``, ``.cpu_limit``, ``.process_limit``,
+``.require_sandbox``.
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import os
 import shutil
@@ -55,14 +63,16 @@ import sys
 import sysconfig
 import tempfile
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Sequence
 
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import Bool, Integer, Unicode, default
 
-__all__ = ["bwrap_available", "sandbox_command", "Limits", "SandboxedKernelManager",
-           "SandboxedExecute", "use_sandbox", "RUNS", "UNSANDBOXED"]
+__all__ = ["bwrap_available", "sandbox_command", "Limits", "kernel_cgroups", "cgroup_usage",
+           "KernelRun", "SandboxedKernelManager", "SandboxedExecute", "record_runs",
+           "use_sandbox", "RUNS", "UNSANDBOXED"]
 
 log = logging.getLogger(__name__)
 
@@ -81,8 +91,60 @@ ENV_KEEP = ("LANG", "LC_ALL", "LC_CTYPE", "TZ", "OPENBLAS_NUM_THREADS", "OMP_NUM
             "PYTHONHASHSEED", "JPY_SESSION_NAME")
 ENV_PREFIXES = ("NUMBA_", "DEEPGRAD_")
 
-# Every kernel start of this process: (kernel id, sandboxed?, why not).
-RUNS: list[tuple[str, bool, str]] = []
+
+
+@dataclass
+class KernelRun:
+    """One grading kernel's life, as data: how it ran, in which folder, and what its
+    cgroups saw (:func:`cgroup_usage`, filled in when it is cleaned up)."""
+
+    kernel_id: str
+    sandboxed: bool
+    reason: str = ""            # why it ran unsandboxed
+    folder: str = ""            # nbgrader's folder (autograded/<student>/<assignment>)
+    memory_limit: int = 0       # bytes in use, 0 when no memory cgroup capped it
+    usage: dict = field(default_factory=dict)
+    events: list = field(default_factory=list)  # the audit hook's (audited_kernel)
+
+    def flags(self) -> dict[int | None, list[str]]:
+        """What the sandbox saw that an honest notebook never does, as flags by the
+        execution count of the cell it happened in (None: the kernel as a whole)."""
+        out: dict[int | None, list[str]] = {}
+        for e in self.events:
+            flag = AUDIT_FLAGS.get(e.get("event"))
+            cell = e.get("cell") if isinstance(e.get("cell"), int) else None
+            if flag and flag not in out.setdefault(cell, []):
+                out[cell].append(flag)
+        if self.usage.get("oom_kills"):
+            out.setdefault(None, []).append(
+                f"killed at the memory limit ({format_bytes(self.memory_limit)})")
+        if self.usage.get("fork_denials"):
+            out.setdefault(None, []).append("hit the process limit")
+        return {k: v for k, v in out.items() if v}
+
+    def summary(self) -> dict:
+        """As stored in the autograded notebook (``metadata.deepgrad.sandbox``)."""
+        return {"sandboxed": self.sandboxed, "reason": self.reason,
+                "memory_limit": self.memory_limit, "usage": self.usage,
+                "events": self.events}
+
+
+def format_bytes(n: int) -> str:
+    """``n`` bytes as "1 GB" or "300 MB"."""
+    return f"{n / 1024**3:g} GB" if n % 1024**3 == 0 else f"{n / 1024**2:.0f} MB"
+
+
+# The audit hook's events (audited_kernel) as flags.
+AUDIT_FLAGS = {"open": "opens files outside its folder",
+               "listdir": "lists folders outside its folder",
+               "socket": "opens a network socket",
+               "fork": "starts processes", "system": "starts processes",
+               "process": "starts processes", "exec": "starts processes",
+               "kill": "signals another process"}
+
+
+# Every kernel start of this process, in order.
+RUNS: list[KernelRun] = []
 
 
 @functools.lru_cache(maxsize=None)
@@ -105,9 +167,10 @@ def bwrap_available() -> tuple[bool, str]:
 
 @dataclass(frozen=True)
 class Limits:
-    memory: int = 1024**3      # bytes of address space (RLIMIT_AS)
-    cpu: int = 900             # CPU seconds for the kernel's whole life (RLIMIT_CPU)
-    processes: int = 256       # RLIMIT_NPROC and pids.max of the kernel's cgroup
+    memory: int = 1024**3          # bytes of memory in use (memory cgroup; tmpfs included)
+    address_space: int = 3 * 1024**3  # bytes of address space (RLIMIT_AS), a backstop
+    cpu: int = 900                 # CPU seconds for the kernel's whole life (RLIMIT_CPU)
+    processes: int = 256           # RLIMIT_NPROC and pids.max of the kernel's cgroup
 
 
 def _library_dirs() -> list[Path]:
@@ -155,14 +218,14 @@ def _ro_binds() -> list[str]:
 
 def sandbox_command(kernel_cmd: list[str], *, work: Path, work_at: Path, ipc_dir: Path,
                     numba_cache: Path | None = None, home: Path | None = None,
-                    limits: Limits = Limits(), cgroup: Path | None = None) -> list[str]:
+                    limits: Limits = Limits(), cgroups: Sequence[Path] = ()) -> list[str]:
     """The command that runs ``kernel_cmd`` in the sandbox.
 
     ``work`` (a scratch copy) is bound read-write at ``work_at`` (the working directory);
     ``ipc_dir`` (connection file, IPC sockets) read-write at its own path; ``numba_cache``
     (a scratch copy of deepgrad's kernel cache) read-write over the real cache; ``home``
-    (with a matplotlib font list) at :data:`SANDBOX_HOME`. ``cgroup``: a pids cgroup the
-    command joins before anything else runs.
+    (with a matplotlib font list) at :data:`SANDBOX_HOME`. ``cgroups``: the kernel's
+    cgroups (:func:`kernel_cgroups`), joined before anything else runs.
     """
     bwrap = shutil.which("bwrap") or "bwrap"
     args = [bwrap, "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent",
@@ -183,36 +246,109 @@ def sandbox_command(kernel_cmd: list[str], *, work: Path, work_at: Path, ipc_dir
     args += ["--bind", str(work), str(work_at), "--bind", str(ipc_dir), str(ipc_dir),
              "--chdir", str(work_at), "--", *kernel_cmd]
     prlimit = shutil.which("prlimit") or "/usr/bin/prlimit"
-    cmd = [prlimit, f"--as={limits.memory}", f"--cpu={limits.cpu}",
+    cmd = [prlimit, f"--as={limits.address_space}", f"--cpu={limits.cpu}",
            f"--nproc={limits.processes}", "--core=0", "--", *args]
-    if cgroup is not None:
-        cmd = ["/bin/sh", "-c", f'echo $$ > "{cgroup}/cgroup.procs" && exec "$@"', "sh", *cmd]
+    if cgroups:
+        join = " && ".join(f'echo $$ > "{cg}/cgroup.procs"' for cg in cgroups)
+        cmd = ["/bin/sh", "-c", f'{join} && exec "$@"', "sh", *cmd]
     return cmd
 
 
-def _pids_cgroup(name: str, limit: int) -> Path | None:
-    """A new ``pids`` cgroup (v1 or v2) with ``pids.max = limit``, or None when this process
-    cannot create one."""
-    for parent in (Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup")):
-        if not (parent / "cgroup.procs").exists():
-            continue
-        if parent.name == "cgroup":  # v2: the pids controller must be on for children
-            try:
-                if "pids" not in (parent / "cgroup.subtree_control").read_text().split():
-                    continue
-            except OSError:
-                continue
+def _own_cgroup(controller: str) -> str:
+    """This process's cgroup path in ``controller``'s hierarchy (v1), or its v2 path
+    (``controller`` "")."""
+    for line in Path("/proc/self/cgroup").read_text().splitlines():
+        _, names, path = line.split(":", 2)
+        if (controller in names.split(",")) if controller else names == "":
+            return path.lstrip("/")
+    raise LookupError(controller)
+
+
+def _cgroup_parents() -> list[tuple[frozenset, bool, Path]]:
+    """Where the kernel's cgroups can go: (controllers, v2?, parent), one per v1 hierarchy
+    (memory, pids) or one for v2, always below this process's own cgroup (whose limits
+    still apply)."""
+    root = Path("/sys/fs/cgroup")
+    found = []
+    try:
+        if (root / "cgroup.controllers").exists():  # pure v2
+            parent = root / _own_cgroup("")
+            on = {"memory", "pids"} & set((parent / "cgroup.subtree_control").read_text().split())
+            if on:
+                found.append((frozenset(on), True, parent))
+        else:
+            for controller in ("memory", "pids"):
+                if (root / controller / "cgroup.procs").exists():
+                    found.append((frozenset([controller]), False,
+                                  root / controller / _own_cgroup(controller)))
+    except (OSError, LookupError):
+        pass
+    return found
+
+
+def _cgroup_limits(controllers: frozenset, v2: bool, limits: Limits) -> list[tuple[str, int, bool]]:
+    """(file, value, required) to write in a new cgroup: the optional ones keep swap out
+    where swap is accounted."""
+    files = []
+    if "memory" in controllers:
+        files += ([("memory.max", limits.memory, True), ("memory.swap.max", 0, False)] if v2
+                  else [("memory.limit_in_bytes", limits.memory, True),
+                        ("memory.memsw.limit_in_bytes", limits.memory, False)])
+    if "pids" in controllers:
+        files.append(("pids.max", limits.processes, True))
+    return files
+
+
+def kernel_cgroups(name: str, limits: Limits) -> list[Path]:
+    """New cgroups for one kernel (v1: one per controller, memory and pids; v2: one), with
+    the memory in use capped at ``limits.memory`` (tmpfs included) and the processes at
+    ``limits.processes``. Empty when this process may not create them."""
+    made = []
+    for controllers, v2, parent in _cgroup_parents():
         cg = parent / name
         try:
             cg.mkdir()
-            (cg / "pids.max").write_text(str(limit))
-            return cg
         except OSError:
+            continue
+        try:
+            for file, value, required in _cgroup_limits(controllers, v2, limits):
+                try:
+                    (cg / file).write_text(str(value))
+                except OSError:
+                    if required:
+                        raise
+            made.append(cg)
+        except OSError:
+            _remove_cgroup(cg)
+    return made
+
+
+def _is_memory(cg: Path) -> bool:
+    return (cg / "memory.max").exists() or (cg / "memory.limit_in_bytes").exists()
+
+
+def _read_events(path: Path) -> dict[str, int]:
+    try:
+        return {k: int(v) for k, v in (line.split() for line in path.read_text().splitlines())
+                if v.isdigit()}
+    except (OSError, ValueError):
+        return {}
+
+
+def cgroup_usage(cgroups: Sequence[Path]) -> dict[str, int]:
+    """What the kernel's cgroups saw: ``peak_memory`` (bytes), ``oom_kills`` (processes the
+    memory cap killed) and ``fork_denials`` (process starts the pids cap refused)."""
+    out = {"peak_memory": 0, "oom_kills": 0, "fork_denials": 0}
+    for cg in cgroups:
+        for peak in ("memory.max_usage_in_bytes", "memory.peak"):
             try:
-                cg.rmdir()
-            except OSError:
+                out["peak_memory"] = max(out["peak_memory"], int((cg / peak).read_text()))
+            except (OSError, ValueError):
                 pass
-    return None
+        for events in ("memory.oom_control", "memory.events"):
+            out["oom_kills"] += _read_events(cg / events).get("oom_kill", 0)
+        out["fork_denials"] += _read_events(cg / "pids.events").get("max", 0)
+    return out
 
 
 def _kernel_env(env: dict[str, str]) -> dict[str, str]:
@@ -244,7 +380,11 @@ class SandboxedKernelManager(AsyncKernelManager):
     ``sandboxed`` says how the last kernel ran (None before a start); ``unsandboxed_reason``
     why it did not, when it did not."""
 
-    memory_limit = Integer(Limits.memory, help="RLIMIT_AS of the kernel, bytes").tag(config=True)
+    memory_limit = Integer(Limits.memory, help="memory the kernel may use, bytes (its memory "
+                           "cgroup; tmpfs included)").tag(config=True)
+    address_space_limit = Integer(Limits.address_space, help="RLIMIT_AS of the kernel, bytes "
+                                  "(a backstop, and the only cap where no memory cgroup "
+                                  "can be made)").tag(config=True)
     cpu_limit = Integer(Limits.cpu, help="RLIMIT_CPU of the kernel, seconds").tag(config=True)
     process_limit = Integer(Limits.processes,
                             help="RLIMIT_NPROC and pids.max of the kernel").tag(config=True)
@@ -262,11 +402,14 @@ class SandboxedKernelManager(AsyncKernelManager):
         self.sandboxed: bool | None = None
         self.unsandboxed_reason = ""
         self._scratch: Path | None = None
-        self._cgroup: Path | None = None
+        self._cgroups: list[Path] = []
+        self._audit: int | None = None  # read end of the audit hook's pipe
+        self.run: KernelRun | None = None
 
     @property
     def limits(self) -> Limits:
-        return Limits(self.memory_limit, self.cpu_limit, self.process_limit)
+        return Limits(self.memory_limit, self.address_space_limit, self.cpu_limit,
+                      self.process_limit)
 
     async def _async_pre_start_kernel(self, **kw):
         if self._scratch is None:
@@ -287,7 +430,9 @@ class SandboxedKernelManager(AsyncKernelManager):
         if not ok and self.require_sandbox:
             raise RuntimeError(f"no sandbox for the grading kernel: {why}")
         self.sandboxed, self.unsandboxed_reason = ok, why
-        RUNS.append((self.kernel_id or "", ok, why))
+        if self.run is None:  # a restart is the same run
+            self.run = KernelRun(self.kernel_id or "", ok, why, folder=str(kw.get("cwd") or ""))
+            RUNS.append(self.run)
         if not ok:
             self.log.warning("%s: grading kernel %s runs without a sandbox (%s)",
                              UNSANDBOXED, self.kernel_id, why)
@@ -315,29 +460,117 @@ class SandboxedKernelManager(AsyncKernelManager):
         real_cache = _kernels_cache()
         if real_cache.is_dir() and not cache.exists():
             shutil.copytree(real_cache, cache)
-        if self._cgroup is None:
-            self._cgroup = _pids_cgroup(f"deepgrad-kernel-{uuid.uuid4().hex[:12]}",
-                                        self.process_limit)
-        cmd = sandbox_command(kernel_cmd, work=work, work_at=cwd, ipc_dir=self._scratch / "ipc",
+        if not self._cgroups:
+            self._cgroups = kernel_cgroups(f"deepgrad-kernel-{uuid.uuid4().hex[:12]}",
+                                           self.limits)
+            if any(_is_memory(cg) for cg in self._cgroups):
+                self.run.memory_limit = self.memory_limit
+            else:
+                self.log.warning("grading kernel %s: no memory cgroup here, only its address "
+                                 "space is capped (%d bytes)", self.kernel_id,
+                                 self.address_space_limit)
+        cmd = sandbox_command(_audited(kernel_cmd), work=work, work_at=cwd,
+                              ipc_dir=self._scratch / "ipc",
                               numba_cache=cache if cache.exists() else None, home=home,
-                              limits=self.limits, cgroup=self._cgroup)
-        kw["env"] = _kernel_env(kw.get("env") or dict(os.environ))
+                              limits=self.limits, cgroups=self._cgroups)
+        env = _kernel_env(kw.get("env") or dict(os.environ))
+        if self._audit is None:
+            self._audit, write_end = os.pipe()
+            os.set_inheritable(write_end, True)
+        else:  # a restart: a new write end on the same pipe is not possible, go without
+            write_end = None
+        if write_end is not None:
+            env["DEEPGRAD_AUDIT_FD"] = str(write_end)
+            env["DEEPGRAD_AUDIT_ALLOW"] = os.pathsep.join(_mount_points(cmd))
+            env["DEEPGRAD_AUDIT_DENY"] = str(_course_root(cwd) or "")
+            kw["pass_fds"] = (write_end,)  # Popen closes every other descriptor
+        kw["env"] = env
         kw["cwd"] = str(self._scratch)
         self.log.debug("sandboxed kernel: %s", cmd)
-        return await super()._async_launch_kernel(cmd, **kw)
+        try:
+            return await super()._async_launch_kernel(cmd, **kw)
+        finally:
+            if write_end is not None:
+                os.close(write_end)  # the kernel has its copy
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
         await super()._async_cleanup_resources(restart=restart)
         if restart:
             return
-        if self._cgroup is not None:
-            _remove_cgroup(self._cgroup)
-            self._cgroup = None
+        if self._audit is not None:
+            self.run.events = _read_audit(self._audit)
+            os.close(self._audit)
+            self._audit = None
+        if self._cgroups:
+            self.run.usage = cgroup_usage(self._cgroups)
+            for cg in self._cgroups:
+                _remove_cgroup(cg)
+            self._cgroups = []
         if self._scratch is not None:
             shutil.rmtree(self._scratch, ignore_errors=True)
             self._scratch = None
 
     cleanup_resources = _async_cleanup_resources
+
+
+def _audited(kernel_cmd: list[str]) -> list[str]:
+    """``kernel_cmd`` with ipykernel's launcher replaced by :mod:`.audited_kernel`."""
+    cmd = list(kernel_cmd)
+    for i in range(len(cmd) - 1):
+        if cmd[i] == "-m" and cmd[i + 1] == "ipykernel_launcher":
+            cmd[i + 1] = "deepgrad_instructor.audited_kernel"
+            break
+    return cmd
+
+
+def _mount_points(cmd: list[str]) -> list[str]:
+    """Every path the sandbox of ``cmd`` (:func:`sandbox_command`) mounts: what is inside
+    them is the kernel's to read; everything else does not exist in there (``/etc`` too:
+    only some of its files are mounted, and IPython looks for the others at start)."""
+    out = ["/etc"]
+    start = next(i for i, a in enumerate(cmd) if os.path.basename(a) == "bwrap")
+    for i in range(start, len(cmd)):
+        a = cmd[i]
+        if a in ("--ro-bind", "--bind", "--symlink"):
+            out.append(cmd[i + 2])
+        elif a in ("--tmpfs", "--dev", "--proc"):
+            out.append(cmd[i + 1])
+        elif a == "--":
+            break
+    return out
+
+
+def _course_root(folder: Path) -> Path | None:
+    """The course ``folder`` lies in (the nearest folder above it with
+    ``nbgrader_config.py`` or ``gradebook.db``): inside it, only what the sandbox mounts
+    is the kernel's, even where a broader mount (``/tmp``) covers it."""
+    for d in Path(folder).parents:
+        if (d / "nbgrader_config.py").exists() or (d / "gradebook.db").exists():
+            return d
+    return None
+
+
+def _read_audit(fd: int) -> list[dict]:
+    """The audit hook's events, read from the pipe after the kernel has ended."""
+    os.set_blocking(fd, False)
+    data = b""
+    while True:
+        try:
+            chunk = os.read(fd, 65536)
+        except BlockingIOError:
+            break
+        if not chunk:
+            break
+        data += chunk
+    events = []
+    for line in data.decode("utf-8", "replace").splitlines():
+        try:
+            e = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(e, dict):
+            events.append(e)
+    return events
 
 
 def _remove_cgroup(cg: Path) -> None:
@@ -365,16 +598,50 @@ class SandboxedExecute(_execute_base()):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("kernel_manager_class", SandboxedKernelManager)
         super().__init__(*args, **kwargs)
+        self._runs: list = []  # the kernel managers this preprocessor made
+
+    def create_kernel_manager(self):
+        km = super().create_kernel_manager()
+        self._runs.append(km)  # its run exists once it has started
+        return km
+
+    def preprocess(self, nb, resources=None, km=None):
+        self._runs = []
+        try:
+            return super().preprocess(nb, resources, km)
+        finally:
+            runs = [m.run for m in self._runs if getattr(m, "run", None) is not None]
+            if runs:
+                record_runs(nb, runs)
 
 
-def use_sandbox(c) -> None:
+def record_runs(nb, runs: Sequence[KernelRun]) -> None:
+    """Store what the grading kernel(s) of ``nb`` saw in its metadata: ``deepgrad.sandbox``
+    (the last run's :meth:`KernelRun.summary`) and the flags, under the grade id of the
+    cell they happened in (or ``"notebook"``) in ``deepgrad.flags``."""
+    meta = nb.metadata.setdefault("deepgrad", {})
+    meta["sandbox"] = runs[-1].summary()
+    flags = meta.setdefault("flags", {})
+    by_count = {c.get("execution_count"): c for c in nb.cells if c.cell_type == "code"}
+    for run in runs:
+        for count, found in run.flags().items():
+            cell = by_count.get(count) if count is not None else None
+            key = "notebook"
+            if cell is not None:
+                key = (cell.metadata.get("nbgrader", {}).get("grade_id")
+                       or f"cell {nb.cells.index(cell) + 1}")
+            flags[key] = flags.get(key, []) + [f for f in found if f not in flags.get(key, [])]
+
+
+def use_sandbox(c, on: bool = True) -> None:
     """Make nbgrader's autograde (configuration ``c`` of ``nbgrader_config.py``) run every
     submission in a :class:`SandboxedKernelManager` kernel: its preprocessor list with
-    ``Execute`` replaced by :class:`SandboxedExecute`, the rest unchanged."""
+    ``Execute`` replaced by :class:`SandboxedExecute`, the rest unchanged. ``on=False``
+    undoes it (plain ``Execute``: every report then says UNSANDBOXED)."""
     from nbgrader.converters import Autograde
     from nbgrader.preprocessors import Execute
     current = c.Autograde.get("autograde_preprocessors")
     if current is None or not isinstance(current, list):
         current = list(Autograde.class_traits()["autograde_preprocessors"].default())
-    c.Autograde.autograde_preprocessors = [SandboxedExecute if p is Execute else p
-                                           for p in current]
+    old, new = (Execute, SandboxedExecute) if on else (SandboxedExecute, Execute)
+    c.Autograde.autograde_preprocessors = [new if p is old else p for p in current]

@@ -151,13 +151,83 @@ def test_address_space_is_capped(kernel):
     out, err = kernel.run("""
         import numpy as np
         try:
-            a = np.ones(2 * 1024**3 // 8)
+            a = np.ones(4 * 1024**3 // 8)
             print("ALLOCATED")
         except MemoryError:
             print("MemoryError")
         """)
     assert out.strip() == "MemoryError", (out, err)
     assert kernel.run("print(1 + 1)")[0].strip() == "2"  # and the kernel lives on
+
+
+def _has_memory_cgroup() -> bool:
+    import uuid
+    made = sandbox.kernel_cgroups(f"deepgrad-probe-{uuid.uuid4().hex[:8]}", sandbox.Limits())
+    found = any(sandbox._is_memory(cg) for cg in made)
+    for cg in made:
+        sandbox._remove_cgroup(cg)
+    return found
+
+
+@needs_bwrap
+def test_memory_in_use_is_capped_and_the_kill_is_reported(tmp_path):
+    if not _has_memory_cgroup():
+        pytest.skip("this process may not create a memory cgroup")
+    k = Kernel(tmp_path, memory_limit=300 * 1024**2)
+    try:
+        k.kc.execute("import numpy as np\nkeep = [np.ones(50 * 1024**2 // 8) for _ in range(20)]")
+        import time
+        t0 = time.perf_counter()
+        while k.alive() and time.perf_counter() - t0 < 30:
+            time.sleep(0.2)
+        assert not k.alive()
+    finally:
+        k.close()
+    run = k.km.run if k.km.run is not None else sandbox.RUNS[-1]
+    assert run.usage["oom_kills"] >= 1 and run.memory_limit == 300 * 1024**2
+    assert run.flags()[None] == ["killed at the memory limit (300 MB)"]
+    assert 250 * 1024**2 < run.usage["peak_memory"] <= 300 * 1024**2
+
+
+@needs_bwrap
+def test_the_audit_hook_reports_what_an_honest_notebook_never_does(course):
+    k = Kernel(course / "autograded" / "alice" / "00_toy")
+    try:
+        out, err = k.run(f"""
+            import numpy, deepgrad, os, socket, subprocess
+            open("data.txt").read()       # the student's own folder: fine
+            open("/tmp/scratch", "w").write("x")
+            print(len(os.listdir(".")))
+            """)
+        assert not err, err
+        out, err = k.run(f"""
+            import os, socket, subprocess
+            for path in ["../../../source", {str(course / "gradebook.db")!r}, "/"]:
+                try:
+                    os.listdir(path) if path != {str(course / "gradebook.db")!r} else open(path)
+                except OSError:
+                    pass
+            try:
+                socket.create_connection(("192.0.2.1", 80), timeout=1)
+            except OSError:
+                pass
+            try:
+                subprocess.run(["true"])
+            except OSError:
+                pass
+            """)
+        assert not err, err
+    finally:
+        k.close()
+    run = k.km.run
+    assert {(e["event"], e["what"]) for e in run.events} == {
+        ("listdir", str(course / "source")), ("open", str(course / "gradebook.db")),
+        ("listdir", "/"), ("socket", "connect 192.0.2.1:80"), ("process", "true")}
+    # all in the second cell (its execution count), none in the honest first one
+    assert list(run.flags().values()) == [["lists folders outside its folder",
+                                           "opens files outside its folder",
+                                           "opens a network socket", "starts processes"]]
+    assert len({e["cell"] for e in run.events}) == 1
 
 
 @needs_bwrap
@@ -231,7 +301,8 @@ def test_without_bwrap_the_kernel_runs_unsandboxed_and_says_so(tmp_path, monkeyp
     k = Kernel(tmp_path)
     try:
         assert k.km.sandboxed is False and k.km.unsandboxed_reason == "pretend"
-        assert sandbox.RUNS[before:] == [(k.km.kernel_id, False, "pretend")]
+        assert [(r.kernel_id, r.sandboxed, r.reason) for r in sandbox.RUNS[before:]] == [
+            (k.km.kernel_id, False, "pretend")]
         assert k.run("print(6 * 7)")[0].strip() == "42"
     finally:
         k.close()
@@ -250,10 +321,9 @@ def test_autograde_scores_the_same_with_the_sandbox(tmp_path):
     scores = {}
     for kind in ("plain", "sandboxed"):
         course = make_toy_course(tmp_path / kind)
-        if kind == "sandboxed":
+        if kind == "plain":  # the course's configuration turns it on
             with open(course / "nbgrader_config.py", "a") as f:
-                f.write("\nfrom deepgrad_instructor.sandbox import use_sandbox\n"
-                        "use_sandbox(c)\n")
+                f.write("\nuse_sandbox(c, on=False)\n")
         api = open_api(course)
         nbgrader_ok(api.generate_assignment(ASSIGNMENT, force=True), "generate_assignment")
         source = nbformat.read(str(course / "source" / ASSIGNMENT / "toy.ipynb"), 4)
@@ -265,8 +335,16 @@ def test_autograde_scores_the_same_with_the_sandbox(tmp_path):
         cycle = run_cycle(course, ASSIGNMENT, subs, generate=False, api=api)
         assert all(r.success for r in cycle.runs.values()), cycle.runs
         runs = sandbox.RUNS[before:]
-        assert [ok for _, ok, _ in runs] == ([True, True] if kind == "sandboxed" else [])
-        scores[kind] = {r.student: r.cell_scores for r in report(course, ASSIGNMENT)}
+        assert [r.sandboxed for r in runs] == ([True, True] if kind == "sandboxed" else [])
+        rows = report(course, ASSIGNMENT)
+        scores[kind] = {r.student: r.cell_scores for r in rows}
+        # the report says how each student was graded
+        assert {r.sandboxed for r in rows} == {kind == "sandboxed"}
+        assert all(r.status[0].startswith("UNSANDBOXED") == (kind == "plain") or
+                   (kind == "sandboxed" and not r.status) for r in rows)
+        meta = nbformat.read(str(course / "autograded" / "solution" / ASSIGNMENT / "toy.ipynb"),
+                             4).metadata.get("deepgrad", {})
+        assert ("sandbox" in meta) == (kind == "sandboxed") and not meta.get("flags")
     assert scores["sandboxed"] == scores["plain"]
     assert scores["plain"]["solution"] != scores["plain"]["wrong"]
 
