@@ -55,6 +55,11 @@ use_sandbox(c)
 # c.SandboxedKernelManager.process_limit = 256            # processes and threads
 # c.SandboxedKernelManager.require_sandbox = True         # refuse to grade without it
 
+# `nbgrader export` adds two columns: sandboxed (NO: graded without the sandbox) and flags.
+from deepgrad_instructor.plugins import IntegrityCsvExport  # noqa: E402
+
+c.ExportApp.plugin_class = IntegrityCsvExport
+
 # Feedback shows the student's work and the visible tests, never the hidden ones: neither
 # their source (ClearHiddenTests) nor source lines quoted in a traceback (our scrubber).
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402

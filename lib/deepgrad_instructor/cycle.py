@@ -183,12 +183,13 @@ def run_cycle(course_dir, assignment: str, submissions: Mapping[str, Mapping[str
 
 
 def export_grades(course_dir, dest) -> Path:
-    """``nbgrader export`` (CSV, every assignment and student) in-process."""
+    """``nbgrader export`` (CSV, every assignment and student, with the ``sandboxed`` and
+    ``flags`` columns of :class:`.plugins.IntegrityCsvExport`) in-process."""
     from nbgrader.api import Gradebook
-    from nbgrader.plugins import CsvExportPlugin
+    from .plugins import IntegrityCsvExport
     grading_environment()
     cfg = load_config(course_dir)
-    plugin = CsvExportPlugin(config=cfg)
+    plugin = IntegrityCsvExport(config=cfg)
     plugin.to = str(dest)
     with Gradebook(cfg.CourseDirectory.db_url, cfg.CourseDirectory.course_id) as gb:
         plugin.export(gb)

@@ -21,7 +21,7 @@ from .course import grading_environment, load_config, read_nb
 from .cycle import classify_failure, read_result
 
 __all__ = ["ReportRow", "BROKEN", "PENDING", "TIMEOUT_ENAME", "UNSANDBOXED", "report",
-           "format_report", "write_report_csv"]
+           "integrity", "format_report", "write_report_csv"]
 
 BROKEN = ("AUTOGRADE FAILED", "TEST CELL DELETED", "TIMED OUT", "NOT GRADED", "FLAGGED")
 PENDING = "manual grading pending"
@@ -138,6 +138,17 @@ def report(course_dir, assignment: str, students: Iterable[str] | None = None) -
     return rows
 
 
+def integrity(nb) -> tuple[dict[str, list[str]], dict | None]:
+    """An autograded notebook's flags by cell (the judge's, the scan's and the sandbox's)
+    and its sandbox summary (None: graded without the sandbox)."""
+    meta = nb.metadata.get("deepgrad", {})
+    found = {g: list(v["flags"]) for g, v in meta.get("judge", {}).items() if v["flags"]}
+    for more in (meta.get("scan", {}), meta.get("flags", {})):
+        for g, f in more.items():
+            found[g] = found.get(g, []) + [x for x in f if x not in found.get(g, [])]
+    return found, meta.get("sandbox")
+
+
 def _score_submission(row: ReportRow, sub, ag_dir: Path) -> None:
     pending = 0.0
     for snb in sub.notebooks:
@@ -149,13 +160,9 @@ def _score_submission(row: ReportRow, sub, ag_dir: Path) -> None:
             nb = read_nb(nb_path)
             present = {grade_id(c) for c in nb.cells if grade_id(c)}
             timeouts = _timeouts(nb)
-            meta = nb.metadata.get("deepgrad", {})
-            found = {g: list(v["flags"]) for g, v in meta.get("judge", {}).items() if v["flags"]}
-            for more in (meta.get("scan", {}), meta.get("flags", {})):
-                for g, f in more.items():
-                    found[g] = found.get(g, []) + [x for x in f if x not in found.get(g, [])]
+            found, sandbox = integrity(nb)
             row.add_flags(found)
-            row.ran(meta.get("sandbox"))
+            row.ran(sandbox)
         else:
             row.status.append(f"NOT GRADED: {snb.name}.ipynb missing from autograded/")
         deleted = []

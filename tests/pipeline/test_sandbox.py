@@ -345,6 +345,12 @@ def test_autograde_scores_the_same_with_the_sandbox(tmp_path):
         meta = nbformat.read(str(course / "autograded" / "solution" / ASSIGNMENT / "toy.ipynb"),
                              4).metadata.get("deepgrad", {})
         assert ("sandbox" in meta) == (kind == "sandboxed") and not meta.get("flags")
+        # and so does nbgrader's export (IntegrityCsvExport)
+        import csv
+        exported = list(csv.DictReader(cycle.grades_csv.open()))
+        assert {r["student_id"]: r["sandboxed"] for r in exported} == {
+            s: "yes" if kind == "sandboxed" else "NO" for s in subs}
+        assert {r["flags"] for r in exported} == {""}
     assert scores["sandboxed"] == scores["plain"]
     assert scores["plain"]["solution"] != scores["plain"]["wrong"]
 
