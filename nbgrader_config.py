@@ -40,6 +40,12 @@ from deepgrad_instructor.outside_judge import use_outside_judge  # noqa: E402
 
 use_outside_judge(c)
 
+# A submission whose graded or locked cells differ from the gradebook's (points, type,
+# source) is flagged; nbgrader itself only logs a warning and grades the gradebook's copy.
+from deepgrad_instructor.edits import use_edit_flags  # noqa: E402
+
+use_edit_flags(c)
+
 # Sandboxed grading kernel (issue 12; docs/architecture.md, "The sandboxed grading kernel"):
 # bubblewrap, no network, only the Python environment and a scratch copy of the student's
 # folder visible; memory in use (a memory cgroup), address space, CPU time and processes
