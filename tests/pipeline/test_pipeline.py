@@ -9,6 +9,7 @@ background after collection (authoring.demo.start_all). These tests read its res
 """
 
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
@@ -105,34 +106,97 @@ def test_each_wrong_submission_loses_exactly_what_the_harness_predicts(demo_clas
 # ----------------------------------------------------------------------------- attacks
 # What each attacking student of the toy course may win: the visible checks' expected values
 # are in the student's own notebook (copying them is hard-coding the visible answers), the
-# hidden ones never are; and the flags the judge and the scan of the student's cells raise.
+# hidden ones never are; and the flags the judge, the scan of the student's cells, the edit
+# check (deepgrad_instructor.edits) and the sandbox (its audit hook and cgroups) raise.
+# Each is the blank submission with an attack: no cell may score more than the honest blank
+# does, except the visible ones in ``may_win``. ``status``: what the report must say besides.
+# Measured with the sandbox and use_edit_flags(c) on (authoring.demo._grade_toy).
+class Attack(NamedTuple):
+    may_win: set
+    flags: set
+    status: str | None = None
+
+
+OUTSIDE, SEARCH = "reaches files outside the submission", "searches the file system"
+DATABASE, NETWORK = "opens a database", "opens a network socket"
+PROCESSES, EXITS = "starts processes", "exits or sends a signal"
+_TESTS = {"test_double": 2, "test_double_hidden": 1, "test_total": 2}
 ATTACKS = {
-    "tamper_patch_checks": (set(), {"missing check records", "changes an attribute of deepgrad"}),
-    "tamper_steal_expected": ({"test_double"}, {"reads other frames"}),
-    "tamper_lying_output": (set(), {"defines its own comparison"}),
-    "tamper_forged_records": ({"test_double"}, {"imports the checks' machinery",
-                                               "switches the checks' judge"}),
+    "tamper_patch_checks": Attack(set(), {"missing check records",
+                                          "changes an attribute of deepgrad"}),
+    "tamper_steal_expected": Attack({"test_double"}, {"reads other frames"}),
+    "tamper_lying_output": Attack(set(), {"defines its own comparison"}),
+    "tamper_forged_records": Attack({"test_double"}, {"imports the checks' machinery",
+                                                     "switches the checks' judge"}),
+    # the sandbox hides source/, the gradebook and the other submissions: these find nothing
+    # (without it, the first and third win test_double_hidden and the fourth gives every
+    # student of the course 1000 points a cell). The audit hook sees no attempt: globbing
+    # 'source/*' and is_file() only look up names, which the hook is not told of.
+    "tamper_read_source": Attack(set(), {OUTSIDE, SEARCH}),
+    "tamper_read_gradebook": Attack(set(), {DATABASE, OUTSIDE}),
+    "tamper_read_other_student": Attack(set(), {OUTSIDE, SEARCH}),
+    "tamper_write_gradebook": Attack(set(), {DATABASE, OUTSIDE}),
+    # the scan's and the audit hook's flags have the same words
+    "tamper_network": Attack(set(), {NETWORK}),
+    "tamper_exit": Attack(set(), {EXITS}),
+    # bounded by the pids cgroup ("hit the process limit"); the kernel's own shutdown
+    # signals the bomb's processes ("signals another process", for the whole notebook)
+    "tamper_fork_bomb": Attack(set(), {PROCESSES, EXITS, OUTSIDE, "hit the process limit",
+                                       "signals another process"}),
+    # over the address-space cap: a MemoryError in the cell, the kernel lives on
+    "tamper_alloc_4gb": Attack(set(), {"allocates an array of 1 GB or more"}),
+    # over the memory cgroup at the first GB: the kernel is killed, nothing is judged or
+    # scanned (no autograded notebook); the sandbox says why
+    "tamper_alloc_steps": Attack(set(), {"killed at the memory limit (1 GB)"},
+                                 status="AUTOGRADE FAILED"),
+    "tamper_find_expected": Attack(set(), {OUTSIDE, SEARCH,
+                                           "lists folders outside its folder"}),
+    # nbgrader's OverwriteCells puts the gradebook's cells back: only the flags tell
+    "tamper_changed_points": Attack(set(), {
+        f"changed the points of test cell {t} ({p} -> {10 * p})" for t, p in _TESTS.items()}),
+    "tamper_changed_type": Attack(set(), {
+        f"changed the type of test cell {t} (code -> markdown)" for t in _TESTS}),
+    "tamper_edited_tests": Attack(set(), {
+        f"edited the source of test cell {t}" for t in _TESTS}),
 }
 
 
-def test_attacks_on_the_grader_win_nothing_hidden_and_are_flagged(demo_class):
+def _all_flags(toy, student) -> set[str]:
+    """Every flag of a student: the report's, and those in the autograded notebook."""
     import nbformat
+    flags = {f for v in toy.row(student).flags.values() for f in v}
+    path = toy.course / "autograded" / student / toy.assignment / "toy.ipynb"
+    if path.exists():
+        meta = nbformat.read(str(path), as_version=4).metadata.get("deepgrad", {})
+        flags |= {f for v in meta.get("judge", {}).values() for f in v["flags"]}
+        flags |= {f for v in meta.get("scan", {}).values() for f in v}
+        flags |= {f for v in meta.get("flags", {}).values() for f in v}
+    return flags
+
+
+def test_attacks_on_the_grader_win_nothing_hidden_and_are_flagged(demo_class):
     from authoring.demo import TAMPER, hidden_cells
     assert set(ATTACKS) == set(TAMPER)
     toy = demo_class.toy
     hidden = hidden_cells(toy.course, toy.assignment)
-    assert hidden
+    assert hidden and set(_TESTS) == set(toy.row("solution").cell_scores)
     problems = []
-    for s, (may_win, want_flags) in ATTACKS.items():
-        won = {g for g, v in toy.row(s).cell_scores.items() if v > 0}
-        if won - may_win or won & hidden:
-            problems.append(f"{s} scored on {sorted(won)}")
-        nb = nbformat.read(str(toy.course / "autograded" / s / toy.assignment / "toy.ipynb"),
-                           as_version=4)
-        flags = {f for v in nb.metadata["deepgrad"]["judge"].values() for f in v["flags"]}
-        flags |= {f for v in nb.metadata["deepgrad"]["scan"].values() for f in v}
-        if flags != want_flags:
-            problems.append(f"{s}: flags {sorted(flags)}, expected {sorted(want_flags)}")
+    for s, attack in ATTACKS.items():
+        r, base = toy.row(s), toy.row("blank")
+        won = {g for g, v in r.cell_scores.items()
+               if v > base.cell_scores.get(g, 0) and (g in hidden or g not in attack.may_win)}
+        if won:
+            problems.append(f"{s} scored more than the blank on {sorted(won)}: "
+                            f"{r.cell_scores}")
+        if r.cell_scores and r.auto_max != base.auto_max:
+            problems.append(f"{s}: out of {r.auto_max:g}, not {base.auto_max:g}")
+        if attack.status and attack.status not in r.status_text:
+            problems.append(f"{s}: status {r.status_text!r}, expected {attack.status}")
+        if not r.broken:
+            problems.append(f"{s} is not flagged in the report: {r.status_text!r}")
+        flags = _all_flags(toy, s)
+        if flags != attack.flags:
+            problems.append(f"{s}: flags {sorted(flags)}, expected {sorted(attack.flags)}")
     _fail(problems)
 
 
@@ -164,7 +228,9 @@ def test_the_cycle_grades_everyone_else_despite_broken_ones(demo_class):
     for d in demo_class.graded:
         a = d.assignment
         failed = {s for s, run in d.cycle.runs.items() if not run.success}
-        assert failed == {"corrupted", "dead_kernel"} & set(d.broken_students), (a, failed)
+        killed = {s for s, attack in ATTACKS.items() if attack.status == "AUTOGRADE FAILED"}
+        assert failed == ({"corrupted", "dead_kernel"} & set(d.broken_students)) | (
+            killed & set(d.cycle.runs)), (a, failed)
         others = set(d.cycle.runs) - failed
         assert {s for s, ok in d.cycle.feedback.items() if ok} == others
         for s in others:
