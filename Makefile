@@ -9,10 +9,11 @@ JUPYTER := $(VENV)/bin/jupyter
 # Numba's cache sits next to the kernels (lib/deepgrad/kernels/__pycache__).
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help setup setup-dev precompile browser-deps sandbox-deps lab test check grade bench release docs clean
+.PHONY: help setup setup-dev precompile browser-deps sandbox-deps lab demos test check grade bench release docs clean
 
 help:
 	@echo "make lab    set up, precompile the kernels, open JupyterLab on the course"
+	@echo "make demos  the widgets as a web app (Voila): one page each, no code (DEMOS_PORT, DEMOS_IP)"
 	@echo "make test   set up and run the whole test suite"
 	@echo "make check  the fast subset of the tests, for development (under 3 minutes)"
 	@echo "make grade  the instructor's cycle on the demo submissions, with a score table"
@@ -56,6 +57,15 @@ sandbox-deps:
 
 lab: precompile
 	$(JUPYTER) lab --notebook-dir=. $$( [ "$$(id -u)" = 0 ] && echo --allow-root ) $(LAB_ARGS)
+
+# Voila serves every notebook of demos/ as a page with no code; demos/index.ipynb lists
+# them. Voila's own server has no root check (it runs as root with no flag, unlike
+# jupyter lab). DEMOS_ARGS=--no-browser on a machine with no browser.
+DEMOS_IP ?= localhost
+DEMOS_PORT ?= 8866
+demos: precompile
+	@echo "The widgets: http://$(DEMOS_IP):$(DEMOS_PORT)/voila/render/index.ipynb"
+	$(VENV)/bin/voila demos --Voila.ip=$(DEMOS_IP) --port=$(DEMOS_PORT) --Voila.port_retries=0 $(DEMOS_ARGS)
 
 test: setup-dev precompile browser-deps sandbox-deps
 	$(PY) -m pytest -q --durations=15 $(PYTEST_ARGS)
