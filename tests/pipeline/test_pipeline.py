@@ -128,10 +128,11 @@ ATTACKS = {
     "tamper_lying_output": Attack(set(), {"defines its own comparison"}),
     "tamper_forged_records": Attack({"test_double"}, {"imports the checks' machinery",
                                                      "switches the checks' judge"}),
-    # the sandbox hides source/, the gradebook and the other submissions: these find nothing
-    # (without it, the first and third win test_double_hidden and the fourth gives every
-    # student of the course 1000 points a cell). The audit hook sees no attempt: globbing
-    # 'source/*' and is_file() only look up names, which the hook is not told of.
+    # the sandbox hides source/, the gradebook and the other submissions: these find nothing.
+    # Without it (measured), the first and third win test_double_hidden, as does
+    # tamper_find_expected, and the fourth gives every student of the course 2000 points a
+    # cell (manual score and extra credit 1000 each). The audit hook sees no attempt here:
+    # globbing 'source/*' and is_file() only look names up, which the hook is not told of.
     "tamper_read_source": Attack(set(), {OUTSIDE, SEARCH}),
     "tamper_read_gradebook": Attack(set(), {DATABASE, OUTSIDE}),
     "tamper_read_other_student": Attack(set(), {OUTSIDE, SEARCH}),
