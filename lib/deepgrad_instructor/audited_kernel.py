@@ -61,11 +61,14 @@ def install(fd: int, allowed: tuple[str, ...], course: str = "") -> None:
         return None
 
     def cell() -> int | None:
+        """The execution count of the cell running now (IPython counts the cell before
+        running it), or None before the first cell."""
         shell = sys.modules.get("IPython")
         try:
-            return shell.get_ipython().execution_count if shell else None
+            count = shell.get_ipython().execution_count - 1 if shell else 0
         except Exception:
             return None
+        return count if count >= 1 else None
 
     def report(event: str, what: str) -> None:
         key = (event, what)

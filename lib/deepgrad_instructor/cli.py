@@ -4,6 +4,9 @@
     deepgrad report ASSIGNMENT [--csv]  scores with a status column (broken submissions)
     deepgrad expectations [ASSIGNMENT]  make the judge's expected values now (autograde
                                         makes them on first use otherwise)
+    deepgrad grade ASSIGNMENT [--workers N | --scheduler ADDRESS] [STUDENT ...]
+                                        autograde the submitted notebooks in parallel on
+                                        Dask, then the report
 
 Every subcommand finds the course directory (``nbgrader_config.py`` beside ``source/``) at or
 above the current directory, or takes ``--course DIR``.
@@ -65,6 +68,18 @@ def _expectations(args) -> int:
     return 0
 
 
+def _grade(args) -> int:
+    from .course import find_course
+    from .parallel import grade_parallel
+    course = find_course(args.course)
+    r = grade_parallel(course, args.assignment, args.students or None,
+                       scheduler=args.scheduler, workers=args.workers)
+    print(f"{len(r.runs)} students graded in {r.seconds:.0f} s on {r.workers} workers "
+          f"({60 * len(r.runs) / max(r.seconds, 1e-9):.1f} students per minute)")
+    args.csv = None
+    return _report(args)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="deepgrad", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -86,6 +101,16 @@ def main(argv=None) -> int:
     ex.add_argument("assignment", nargs="*", help="default: every assignment")
     ex.add_argument("--course", type=Path, default=None)
     ex.set_defaults(run=_expectations)
+    gr = sub.add_parser("grade", help="autograde an assignment's submissions in parallel "
+                        "(Dask), then the report")
+    gr.add_argument("assignment")
+    gr.add_argument("students", nargs="*", help="default: every submitted/<student>/ASSIGNMENT")
+    gr.add_argument("--course", type=Path, default=None)
+    gr.add_argument("--workers", type=int, default=None,
+                    help="worker processes of the embedded cluster (default: one per core)")
+    gr.add_argument("--scheduler", default=None,
+                    help="address of an existing Dask scheduler (e.g. tcp://host:8786)")
+    gr.set_defaults(run=_grade)
     args = ap.parse_args(argv)
     return args.run(args)
 

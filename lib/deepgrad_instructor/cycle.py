@@ -21,7 +21,8 @@ import nbformat
 from .course import grading_environment, load_config, open_api
 
 __all__ = ["StudentRun", "CycleResult", "write_submission", "run_cycle", "export_grades",
-           "classify_failure", "RESULTS_DIR", "read_result", "nbgrader_ok"]
+           "classify_failure", "sandbox_summary", "RESULTS_DIR", "save_result", "read_result",
+           "nbgrader_ok"]
 
 RESULTS_DIR = "autograde_results"
 
@@ -70,7 +71,7 @@ def nbgrader_ok(result: dict, what: str) -> dict:
     return result
 
 
-def _sandbox_summary(kernels) -> dict | None:
+def sandbox_summary(kernels) -> dict | None:
     """What the sandbox saw of one student's grading kernels, as data."""
     if not kernels:
         return None
@@ -125,6 +126,13 @@ def _result_path(course_dir: Path, assignment: str, student: str) -> Path:
     return Path(course_dir) / RESULTS_DIR / assignment / f"{student}.json"
 
 
+def save_result(course_dir, assignment: str, run: StudentRun) -> None:
+    """Keep what autograde returned for one student, for :mod:`.report`."""
+    path = _result_path(Path(course_dir), assignment, run.student)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(asdict(run)))
+
+
 def read_result(course_dir, assignment: str, student: str) -> StudentRun | None:
     """The recorded autograde result of a student (None when this cycle did not grade it)."""
     path = _result_path(Path(course_dir), assignment, student)
@@ -163,11 +171,9 @@ def run_cycle(course_dir, assignment: str, submissions: Mapping[str, Mapping[str
         reason = "" if ok else classify_failure(
             course_dir / "submitted" / student / assignment, r, kernels)
         run = StudentRun(student, ok, reason, time.perf_counter() - t0,
-                         _sandbox_summary(kernels))
+                         sandbox_summary(kernels))
         runs[student] = run
-        path = _result_path(course_dir, assignment, student)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(asdict(run)))
+        save_result(course_dir, assignment, run)
         say(f"[{assignment}] autograde {student}: "
             f"{'ok' if ok else 'FAILED: ' + reason} ({run.seconds:.1f} s)")
     feedback: dict[str, bool] = {}

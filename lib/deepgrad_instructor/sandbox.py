@@ -631,6 +631,8 @@ def record_runs(nb, runs: Sequence[KernelRun]) -> None:
                 key = (cell.metadata.get("nbgrader", {}).get("grade_id")
                        or f"cell {nb.cells.index(cell) + 1}")
             flags[key] = flags.get(key, []) + [f for f in found if f not in flags.get(key, [])]
+    if not flags:
+        del meta["flags"]
 
 
 def use_sandbox(c, on: bool = True) -> None:

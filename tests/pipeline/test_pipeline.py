@@ -8,6 +8,7 @@ its solution and tries every mutant: jobs shared by two worker processes, starte
 background after collection (authoring.demo.start_all). These tests read its results.
 """
 
+import csv
 from pathlib import Path
 from typing import NamedTuple
 
@@ -18,6 +19,7 @@ from authoring.leaks import find_leaks, public_lines, secret_lines
 from deepgrad_instructor.course import assignments, load_config, read_nb
 from deepgrad_instructor.release import differences
 from deepgrad_instructor.report import format_report, write_report_csv
+from deepgrad_instructor.sandbox import bwrap_available
 
 REPO = Path(__file__).resolve().parents[2]
 SOURCE_NBS = sorted((REPO / "source").glob("*/*.ipynb"))
@@ -244,11 +246,16 @@ def test_exported_grades_and_report_csv(demo_class, tmp_path):
         for s in d.cycle.runs:
             assert f",{s}," in text, (d.assignment, s)
         path = write_report_csv({d.assignment: d.rows}, tmp_path / f"{d.assignment}.csv")
-        rows = {r[1]: r for r in (ln.split(",", 10) for ln in path.read_text().splitlines())}
-        assert rows["student"][-2:] == ["flags", "status"]
+        rows = {r[1]: r for r in (ln.split(",", 11) for ln in path.read_text().splitlines())}
+        assert rows["student"][-3:] == ["flags", "sandboxed", "status"]
         assert rows["solution"][8] == "no" and rows["solution"][9] == ""
+        assert rows["solution"][10] == ("yes" if bwrap_available()[0] else "NO")
         if "corrupted" in rows:
             assert rows["corrupted"][8] == "yes"
+        # nbgrader's own export says it too (IntegrityCsvExport)
+        exported = {r["student_id"]: r for r in csv.DictReader(d.cycle.grades_csv.open())}
+        assert exported["solution"]["sandboxed"] == rows["solution"][10]
+        assert exported["solution"]["flags"] == ""
 
 
 def test_report_table_reads_well(demo_class):
