@@ -38,6 +38,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -188,12 +189,12 @@ def chromium() -> str:
     return path
 
 
-@pytest.fixture(scope="module")
-def lab(chromium, tmp_path_factory) -> Lab:
-    """One JupyterLab server for the module, serving an empty temporary folder."""
-    tmp_path = tmp_path_factory.mktemp("lab")
-    work = tmp_path / "lab"
-    work.mkdir()
+@contextmanager
+def serve_lab(tmp_path: Path, work: Path, env: dict[str, str] | None = None):
+    """Run a JupyterLab server on the folder ``work`` (also its working directory, as
+    ``make lab`` runs it: nbgrader's extensions read nbgrader_config.py from there), with
+    its settings, runtime and workspaces in ``tmp_path`` and ``env`` added to its
+    environment; yields the :class:`Lab`, then stops the server and its kernels."""
     for name, settings in LAB_SETTINGS.items():
         path = tmp_path / "settings" / name
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -203,7 +204,7 @@ def lab(chromium, tmp_path_factory) -> Lab:
                JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"),
                JUPYTERLAB_WORKSPACES_DIR=str(tmp_path / "workspaces"),
                JUPYTERLAB_SETTINGS_DIR=str(tmp_path / "settings"),
-               PYDEVD_DISABLE_FILE_VALIDATION="1")
+               PYDEVD_DISABLE_FILE_VALIDATION="1", **(env or {}))
     # window.jupyterapp lets the test run JupyterLab's own commands (Run All Above).
     command = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1",
                f"--port={port}", f"--IdentityProvider.token={token}",
@@ -240,6 +241,16 @@ def lab(chromium, tmp_path_factory) -> Lab:
                 pass
             server.wait(timeout=10)
         log.close()
+
+
+@pytest.fixture(scope="module")
+def lab(chromium, tmp_path_factory) -> Lab:
+    """One JupyterLab server for the module, serving an empty temporary folder."""
+    tmp_path = tmp_path_factory.mktemp("lab")
+    work = tmp_path / "lab"
+    work.mkdir()
+    with serve_lab(tmp_path, work) as lab:
+        yield lab
 
 
 @pytest.fixture(scope="module")
