@@ -55,8 +55,12 @@ sandbox-deps:
 	  else echo "bwrap is missing; install Debian's bubblewrap package (needs root or sudo)" >&2; exit 1; fi; \
 	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap; }
 
+# The venv's scripts on PATH: nbgrader runs the `alembic` command when the formgrader
+# first creates gradebook.db. The course's exchange (nbgrader_config.py) must exist for the
+# formgrader's Release buttons and the Assignment List.
 lab: precompile
-	$(JUPYTER) lab --notebook-dir=. $$( [ "$$(id -u)" = 0 ] && echo --allow-root ) $(LAB_ARGS)
+	mkdir -p .exchange
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(JUPYTER) lab --notebook-dir=. $$( [ "$$(id -u)" = 0 ] && echo --allow-root ) $(LAB_ARGS)
 
 # Voila serves every notebook of demos/ as a page with no code; demos/index.ipynb lists
 # them. Voila's own server has no root check (it runs as root with no flag, unlike

@@ -6,6 +6,10 @@ c = get_config()  # noqa: F821 (provided by nbgrader)
 
 c.CourseDirectory.course_id = "deepgrad"
 c.CourseDirectory.root = "."
+# Where `nbgrader release_assignment` puts assignments and the Assignment List in JupyterLab
+# finds them: a folder of this course (git-ignored), not nbgrader's /srv/nbgrader/exchange,
+# which a single machine rarely has. A JupyterHub course sets its shared exchange here.
+c.Exchange.root = str(Path(__file__).resolve().parent / ".exchange")
 c.CourseDirectory.source_directory = "source"
 c.CourseDirectory.release_directory = "release"
 c.CourseDirectory.submitted_directory = "submitted"

@@ -3,9 +3,8 @@
 One JupyterLab server for the module on a temporary copy of the course (the repository
 root is the nbgrader course directory: nbgrader_config.py, source/, release/), run from
 there as ``make lab`` runs it; the copy keeps the formgrader's gradebook.db out of the
-repository. nbgrader's default exchange (/srv/nbgrader/exchange) is replaced by a
-temporary one, through a config file on JUPYTER_CONFIG_PATH (the course's own
-nbgrader_config.py, read from the working directory, still wins where it sets one).
+repository. The exchange is the course's own (``.exchange/``, set in nbgrader_config.py),
+which ``make lab`` creates, not nbgrader's default /srv/nbgrader/exchange.
 
 Through the menu an instructor uses (Nbgrader -> Formgrader, Nbgrader -> Assignment List):
 the Formgrader's Manage Assignments lists every assignment folder of source/; released
@@ -41,7 +40,7 @@ ASSIGNMENTS = course_assignments()
 
 @pytest.fixture(scope="module")
 def course_lab(chromium, tmp_path_factory):
-    """JupyterLab on a temporary copy of the course, with a temporary exchange."""
+    """JupyterLab on a temporary copy of the course, as `make lab` starts it."""
     tmp_path = tmp_path_factory.mktemp("course_lab")
     course = tmp_path / "course"
     course.mkdir()
@@ -52,17 +51,14 @@ def course_lab(chromium, tmp_path_factory):
                             ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
         else:
             shutil.copy(source, course / name)
-    config = tmp_path / "config"
-    config.mkdir()
-    exchange = tmp_path / "exchange"  # the formgrader offers Release only if it exists
-    exchange.mkdir()
-    (config / "nbgrader_config.py").write_text(
-        f"c = get_config()  # noqa: F821\nc.Exchange.root = {str(exchange)!r}\n")
+    # the course's exchange (nbgrader_config.py), which `make lab` creates: the formgrader
+    # offers Release only if it exists
+    (course / ".exchange").mkdir()
     # nbgrader runs the `alembic` command when it creates gradebook.db (the formgrader's
-    # first page on a fresh course): this Python's scripts on PATH, as in an activated
-    # venv (without them that first page fails and the gradebook has no alembic_version).
+    # first page on a fresh course): this Python's scripts on PATH, as `make lab` does
+    # (without them that first page fails and the gradebook has no alembic_version).
     path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
-    env = {"JUPYTER_CONFIG_PATH": str(config), "PATH": path}
+    env = {"PATH": path}
     with serve_lab(tmp_path, course, env=env) as lab:
         yield lab
 
