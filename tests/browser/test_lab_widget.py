@@ -189,6 +189,20 @@ def chromium() -> str:
     return path
 
 
+def stop_server(server, log) -> None:
+    """Stop a server started in a process group of its own, then close its log."""
+    try:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=10)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        try:
+            os.killpg(server.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        server.wait(timeout=10)
+    log.close()
+
+
 @contextmanager
 def serve_lab(tmp_path: Path, work: Path, env: dict[str, str] | None = None):
     """Run a JupyterLab server on the folder ``work`` (also its working directory, as
@@ -231,16 +245,7 @@ def serve_lab(tmp_path: Path, work: Path, env: dict[str, str] | None = None):
         wait_until(ready, 60, "jupyter lab to answer")
         yield lab
     finally:
-        try:
-            os.killpg(server.pid, signal.SIGTERM)
-            server.wait(timeout=10)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            try:
-                os.killpg(server.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            server.wait(timeout=10)
-        log.close()
+        stop_server(server, log)
 
 
 @pytest.fixture(scope="module")

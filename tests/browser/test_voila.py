@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -27,7 +26,8 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.browser.test_lab_widget import (CONTROL_STATE_JS, CONTROLS, WIDGET_CELLS,  # noqa: F401
                                            browser, change_control, chromium, control_name,
-                                           free_port, image_spread, shots, wait_until)
+                                           free_port, image_spread, shots, stop_server,
+                                           wait_until)
 
 REPO = Path(__file__).resolve().parents[2]
 DEMOS = REPO / "demos"
@@ -89,16 +89,7 @@ def voila(chromium, tmp_path_factory) -> Voila:
         wait_until(ready, 60, "voila to answer")
         yield voila
     finally:
-        try:
-            os.killpg(server.pid, signal.SIGTERM)
-            server.wait(timeout=10)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            try:
-                os.killpg(server.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            server.wait(timeout=10)
-        log.close()
+        stop_server(server, log)
 
 
 def steady(picture, timeout: float = 30, quiet: float = 0.4) -> None:
