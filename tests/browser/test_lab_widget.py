@@ -41,6 +41,7 @@ import urllib.request
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pytest
@@ -226,24 +227,33 @@ def serve_lab(tmp_path: Path, work: Path, env: dict[str, str] | None = None):
                "--LabApp.expose_app_in_browser=True"]
     if os.geteuid() == 0:
         command.append("--allow-root")
-    log = open(tmp_path / "lab.log", "wb")
-    # Its own session, so the server and its kernels end together at teardown.
-    server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env,
-                              cwd=work, start_new_session=True)
     lab = Lab(f"http://127.0.0.1:{port}", token, work)
+    with serve(command, env=env, cwd=work, log_path=tmp_path / "lab.log", what="jupyter lab",
+               answers=lambda: lab.api("/api/status") is not None):
+        yield lab
+
+
+@contextmanager
+def serve(command: list[str], *, env: dict, cwd: Path, log_path: Path, what: str,
+          answers: Callable[[], bool]):
+    """Run a server (``command``) in a session of its own, so that it and its kernels end
+    together; its output goes to ``log_path``. Returns once ``answers()`` is true; stops it
+    on leaving."""
+    log = open(log_path, "wb")
+    server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env,
+                              cwd=cwd, start_new_session=True)
 
     def ready():
         if server.poll() is not None:
-            raise AssertionError("jupyter lab exited:\n"
-                                 + (tmp_path / "lab.log").read_text()[-3000:])
+            raise AssertionError(f"{what} exited:\n" + log_path.read_text()[-3000:])
         try:
-            return lab.api("/api/status") is not None
+            return answers()
         except (urllib.error.URLError, ConnectionError, OSError):
             return False
 
     try:
-        wait_until(ready, 60, "jupyter lab to answer")
-        yield lab
+        wait_until(ready, 60, f"{what} to answer")
+        yield
     finally:
         stop_server(server, log)
 
@@ -488,6 +498,12 @@ def settle(lab: Lab, notebook: str, picture, timeout: float = 30,
     widgets draw on a thread of their own: an idle kernel may still send a picture)."""
     wait_until(lambda: lab.kernel_idle(notebook), timeout, "the kernel to finish redrawing",
                interval=0.1)
+    steady(picture, timeout, quiet)
+
+
+def steady(picture, timeout: float = 30, quiet: float = 0.4) -> None:
+    """Wait until the picture's ``src`` stays the same for ``quiet`` s (a widget draws on
+    a thread of its own, and moves arriving meanwhile make one more frame)."""
     deadline = time.monotonic() + timeout
     last = picture.get_attribute("src")
     while time.monotonic() < deadline:

@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 import sys
 import time
-import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,8 +24,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.browser.test_lab_widget import (CONTROL_STATE_JS, CONTROLS, WIDGET_CELLS,  # noqa: F401
                                            browser, change_control, chromium, control_name,
-                                           free_port, image_spread, shots, stop_server,
-                                           wait_until)
+                                           free_port, image_spread, serve, shots, steady)
 
 REPO = Path(__file__).resolve().parents[2]
 DEMOS = REPO / "demos"
@@ -68,42 +65,16 @@ def voila(chromium, tmp_path_factory) -> Voila:
     command = [sys.executable, "-m", "voila", str(DEMOS), "--no-browser",
                "--Voila.ip=127.0.0.1", f"--port={port}", "--Voila.port_retries=0"]
     log_path = tmp_path / "voila.log"
-    log = open(log_path, "wb")
     env = dict(os.environ, PYDEVD_DISABLE_FILE_VALIDATION="1",
                JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"))
-    # Its own session, so the server and its kernels end together at teardown.
-    server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env,
-                              cwd=REPO, start_new_session=True)
     voila = Voila(f"http://127.0.0.1:{port}", log_path)
 
-    def ready():
-        if server.poll() is not None:
-            raise AssertionError("voila exited:\n" + log_path.read_text()[-3000:])
-        try:
-            with urllib.request.urlopen(voila.base + "/", timeout=5) as response:
-                return response.status == 200
-        except (urllib.error.URLError, ConnectionError, OSError):
-            return False
+    def answers() -> bool:
+        with urllib.request.urlopen(voila.base + "/", timeout=5) as response:
+            return response.status == 200
 
-    try:
-        wait_until(ready, 60, "voila to answer")
+    with serve(command, env=env, cwd=REPO, log_path=log_path, what="voila", answers=answers):
         yield voila
-    finally:
-        stop_server(server, log)
-
-
-def steady(picture, timeout: float = 30, quiet: float = 0.4) -> None:
-    """Wait until the picture's ``src`` stays the same for ``quiet`` s (a widget draws on
-    a thread of its own, and moves arriving meanwhile make one more frame)."""
-    deadline = time.monotonic() + timeout
-    last = picture.get_attribute("src")
-    while time.monotonic() < deadline:
-        time.sleep(quiet)
-        src = picture.get_attribute("src")
-        if src == last:
-            return
-        last = src
-    raise AssertionError(f"the picture was still changing after {timeout:.0f} s")
 
 
 def page_problems(page, voila: Voila, since: int = 0) -> list[str]:
