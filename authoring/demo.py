@@ -44,6 +44,9 @@ REPO = Path(__file__).resolve().parents[1]
 HONEST = ["solution", "blank"]
 BROKEN = list(BROKEN_BUILDERS)
 TAMPER = list(TAMPER_BUILDERS)
+# The attacks on the checks themselves: what they score is the judge's decision.
+JUDGED_ATTACKS = ["tamper_patch_checks", "tamper_steal_expected", "tamper_lying_output",
+                  "tamper_forged_records"]
 
 warnings.filterwarnings("ignore", module="sqlalchemy")
 warnings.filterwarnings("ignore", message=".*not in session.*")
@@ -213,13 +216,15 @@ def _grade_copy(generated: Path, course: Path, assignment: str, wrong, mutants, 
 
 def _grade_toy(root: Path) -> DemoAssignment:
     """The broken and attacking submissions, in the toy course (``make test``); then the
-    honest and attacking ones autograded again, to show grading is deterministic."""
+    honest ones and those whose attack is on the checks (the judge decides their score)
+    autograded again, to show grading is deterministic. The sandbox's attackers score 0
+    either way, and each costs a kernel start or a kill: not graded twice."""
     toy_dir = toy_course.make_toy_course(root)
     api = open_api(toy_dir)
     nbgrader_ok(api.generate_assignment(toy_course.ASSIGNMENT, force=True),
                 "generate_assignment")
     d = _grade(toy_dir, toy_course.ASSIGNMENT, {}, [], broken=True)
-    again = HONEST + TAMPER
+    again = HONEST + [t for t in TAMPER if t in JUDGED_ATTACKS]
     for s in again:  # an attack that kills its kernel fails again: the report says so
         api.autograde(toy_course.ASSIGNMENT, s, force=True)
     d.regraded = {r.student: r.cell_scores
