@@ -45,8 +45,8 @@ HONEST = ["solution", "blank"]
 BROKEN = list(BROKEN_BUILDERS)
 TAMPER = list(TAMPER_BUILDERS)
 # The attacks on the checks themselves: what they score is the judge's decision.
-JUDGED_ATTACKS = ["tamper_patch_checks", "tamper_steal_expected", "tamper_lying_output",
-                  "tamper_forged_records"]
+JUDGED_ATTACKS = ["tamper_patch_checks", "tamper_patch_numpy", "tamper_steal_expected",
+                  "tamper_lying_output", "tamper_forged_records"]
 
 warnings.filterwarnings("ignore", module="sqlalchemy")
 warnings.filterwarnings("ignore", message=".*not in session.*")

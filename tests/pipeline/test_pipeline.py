@@ -126,6 +126,8 @@ _TESTS = {"test_double": 2, "test_double_hidden": 1, "test_total": 2}
 ATTACKS = {
     "tamper_patch_checks": Attack(set(), {"missing check records",
                                           "changes an attribute of deepgrad"}),
+    "tamper_patch_numpy": Attack(set(), {"changes an attribute of numpy",
+                                         "changes an attribute of builtins"}),
     "tamper_steal_expected": Attack({"test_double"}, {"reads other frames"}),
     "tamper_lying_output": Attack(set(), {"defines its own comparison"}),
     "tamper_forged_records": Attack({"test_double"}, {"imports the checks' machinery",
