@@ -101,12 +101,14 @@ def test_index_links_every_widget_page(browser, voila, shots):
     try:
         since = voila.log_size()
         page.goto(voila.base + "/")
-        page.locator(".jp-DirListing-item").first.wait_for()
+        # the first page of a fresh server, while make test's background jobs hold both
+        # cores: it took over 30 s once in a fresh clone (13 s for the test alone)
+        page.locator(".jp-DirListing-item").first.wait_for(timeout=120_000)
         listed = {t.strip() for t in page.locator(".jp-DirListing-item").all_inner_texts()}
         assert listed == {INDEX, *WIDGET_PAGES}, listed
         page.goto(voila.url(INDEX))
         links = page.locator("a[href$='.ipynb']")
-        links.first.wait_for()
+        links.first.wait_for(timeout=120_000)
         page.screenshot(path=str(shots / "voila_index.png"))
         hrefs = links.evaluate_all("links => links.map(a => a.href)")
         assert sorted(hrefs) == [voila.url(name) for name in WIDGET_PAGES]
