@@ -12,6 +12,8 @@ wrong answers, in turn) of one assignment, in a scratch course; then:
   own run time in its kernel (nbclient's timing of each cell, from the first cell's start
   to the last cell's reply): the difference is the overhead (a kernel start in the sandbox,
   nbgrader's copy and sanitize pass, the coordinator's replay and judging);
+- the solution's notebooks run from fresh sandboxed kernels with nbclient (the kernel's
+  start included), the baseline a grading task is compared with;
 - a simulated class of 1,000 students on a cluster of N workers, from those costs.
 """
 
@@ -42,6 +44,27 @@ def _kernel_seconds(text: str) -> float:
     def ts(x):
         return datetime.fromisoformat(x.replace("Z", "+00:00")).timestamp()
     return ts(max(ends)) - ts(min(starts))
+
+
+def fresh_kernel_run(course: Path, assignment: str, student: str, rounds: int = 3) -> float:
+    """The student's notebooks run top to bottom with nbclient, each in a fresh sandboxed
+    kernel, as the student's own run would start (the kernel's start included; the hidden
+    tests, which nbgrader restores when grading, not): median seconds of ``rounds``."""
+    from nbclient import NotebookClient
+
+    from deepgrad_instructor.sandbox import SandboxedKernelManager
+    ts = []
+    for _ in range(rounds):
+        work = Path(tempfile.mkdtemp()) / assignment
+        shutil.copytree(course / "submitted" / student / assignment, work)
+        t = time.perf_counter()
+        for path in sorted(work.glob("*.ipynb")):
+            NotebookClient(nbformat.read(str(path), 4), timeout=120, kernel_name="python3",
+                           allow_errors=True, kernel_manager_class=SandboxedKernelManager,
+                           resources={"metadata": {"path": str(work)}}).execute()
+        ts.append(time.perf_counter() - t)
+        shutil.rmtree(work.parent, ignore_errors=True)
+    return statistics.median(ts)
 
 
 def make_class(root: Path, assignment: str, n: int) -> tuple[Path, dict]:
@@ -78,6 +101,10 @@ def main() -> None:
         ensure(base, args.assignment, name, timeout=60)
     print(f"{args.students} students of {args.assignment}; machine: "
           f"{__import__('os').cpu_count()} cores")
+    solution = next(s for s in students if s.endswith("_solution"))
+    fresh = fresh_kernel_run(base, args.assignment, solution)
+    print(f"- the solution's notebooks run from fresh sandboxed kernels (kernel start "
+          f"included, nbclient): median {fresh:.1f} s of 3", flush=True)
     serial = root / "serial"
     shutil.copytree(base, serial, symlinks=True)
     api = open_api(serial)
@@ -109,6 +136,9 @@ def main() -> None:
               f"({100 * statistics.median(over) / statistics.median(run):.0f} %), coordinator "
               f"replay and judge {statistics.median(coord):.2f} s; failed "
               f"{sum(not x.success for x in r.runs.values())}", flush=True)
+        print(f"  worker task against the fresh-kernel run: "
+              f"{statistics.median(task) - fresh:+.2f} s "
+              f"({100 * (statistics.median(task) - fresh) / fresh:+.0f} %)", flush=True)
         costs.setdefault("task", statistics.median(task))
         costs.setdefault("coordinator", statistics.median(coord))
     # from the first (fewest workers) run: a cluster's worker has its core to itself, and
