@@ -79,24 +79,19 @@ class FlagEditedCells(NbGraderPreprocessor):
         info = resources["nbgrader"]
         notebook, assignment = info["notebook"], info["assignment"]
         with Gradebook(info["db_url"]) as gb:
+            try:  # the notebook's cells in three queries, not three a cell
+                book = gb.find_notebook(notebook, assignment)
+            except MissingEntry:
+                return nb, resources
+            sources = {c.name: c for c in book.source_cells}
+            graded_cells = {c.name: c for c in [*book.task_cells, *book.grade_cells]}
+            solutions = {c.name for c in book.solution_cells}
             for cell in nb.cells:
                 gid = grade_id(cell)
-                if gid is None:
+                if gid is None or gid not in sources:
                     continue
-                try:
-                    src = gb.find_source_cell(gid, notebook, assignment)
-                except MissingEntry:
-                    continue
-                try:
-                    graded = gb.find_graded_cell(gid, notebook, assignment)
-                except MissingEntry:
-                    graded = None
-                try:
-                    gb.find_solution_cell(gid, notebook, assignment)
-                    solution = True
-                except MissingEntry:
-                    solution = False
-                flags = self.compare(cell, src, graded, solution, self.config)
+                flags = self.compare(cell, sources[gid], graded_cells.get(gid),
+                                     gid in solutions, self.config)
                 if flags:
                     add_flags(nb, gid, flags)
                     self.log.warning("cell %s was edited: %s", gid, "; ".join(flags))
