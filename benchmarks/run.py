@@ -14,6 +14,12 @@ between its markers (other sections are kept).
   with deepgrad.widgets.live), the optimizer widget's kernel against NumPy and torch.optim.
 - ``rnn`` (benchmarks/bench_recurrent.py): deepgrad.recurrent's RNN, LSTM and GRU layers and a
   character-model training step against the cell-by-cell NumPy layers and torch.nn.
+- ``step`` (benchmarks/bench_step.py): one training step (forward + backward) of assignment
+  3's CNN with deepgrad.layers against the same network in torch.nn, 1 and 2 threads,
+  float32 and float64, and where the step's time goes (layers against glue).
+
+Every section ends with the CPU's instruction set (``timing.instruction_set``), printed and
+written with it.
 
 How they time is in benchmarks/timing.py.
 """
@@ -23,25 +29,28 @@ from __future__ import annotations
 import argparse
 import sys
 
-from benchmarks import (bench_optimizers, bench_recurrent, bench_widgets, conv_bench,
-                        learning_rate_bench)
-from benchmarks.timing import DOC, ROOT, write_section
+from benchmarks import (bench_optimizers, bench_recurrent, bench_step, bench_widgets,
+                        conv_bench, learning_rate_bench)
+from benchmarks.timing import DOC, ROOT, instruction_set, write_section
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run",
                                      description=__doc__.splitlines()[0])
-    parser.add_argument("--only", choices=["all", "lr", "conv", "opt", "widgets", "rnn"],
+    parser.add_argument("--only",
+                        choices=["all", "lr", "conv", "opt", "widgets", "rnn", "step"],
                         default="all",
                         help="which benchmark to run (default: all)")
     parser.add_argument("--repeats", type=int, default=20,
                         help="timed calls per block for the fast implementations "
                              "(the slow baselines get fewer)")
     parser.add_argument("--rounds", type=int, default=3,
-                        help="conv, opt: alternating deepgrad/PyTorch rounds (median taken)")
+                        help="conv, opt, step: alternating deepgrad/PyTorch rounds (median "
+                             "taken)")
     parser.add_argument("--threads", type=int, default=None,
-                        help="conv: Numba and PyTorch thread count (default: all cores); "
-                             "with --write, each thread count has its own section")
+                        help="conv, rnn, step: Numba and PyTorch thread count (default: all "
+                             "cores; step: 1 and 2); with --write, each thread count has "
+                             "its own section")
     parser.add_argument("--write", action="store_true",
                         help=f"also write the sections into {DOC.relative_to(ROOT)}")
     args = parser.parse_args(argv)
@@ -49,11 +58,14 @@ def main(argv: list[str] | None = None) -> int:
                "lr": lambda: learning_rate_bench.report(args.repeats),
                "opt": lambda: bench_optimizers.report(args.repeats, args.rounds),
                "widgets": lambda: bench_widgets.report(args.repeats, args.rounds),
-               "rnn": lambda: bench_recurrent.report(args.repeats, args.threads, args.rounds)}
+               "rnn": lambda: bench_recurrent.report(args.repeats, args.threads, args.rounds),
+               "step": lambda: bench_step.report(args.repeats, args.rounds, args.threads)}
+    isa = instruction_set()
     for key, report in reports.items():
         if args.only not in ("all", key):
             continue
         section, text = report()
+        text += f"\n\nCPU: {isa}."
         print(text + "\n", flush=True)
         if args.write:
             write_section(section, text)

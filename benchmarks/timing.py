@@ -48,6 +48,62 @@ def alternating_medians(timed: dict[Hashable, Callable[[], object]], repeats: in
     return {key: statistics.median(values) for key, values in per_round.items()}
 
 
+def alternating_medians_with(timed: dict[Hashable, tuple[Callable[[], object],
+                                                         Callable[[], object]]],
+                             repeats: int, rounds: int) -> dict[Hashable, float]:
+    """``alternating_medians`` where each entry is ``(setup, fn)``: ``setup`` runs, untimed,
+    before each of ``fn``'s blocks (e.g. to set thread counts), so configurations that
+    cannot share a process state still take turns within one process."""
+    per_round: dict[Hashable, list[float]] = {key: [] for key in timed}
+    for _ in range(rounds):
+        for key, (setup, fn) in timed.items():
+            setup()
+            per_round[key].append(median_ms(fn, repeats))
+    return {key: statistics.median(values) for key, values in per_round.items()}
+
+
+# The instruction-set extensions named in ``instruction_set``, by family (those present).
+_ISA_FLAGS = {"AVX-512": ("avx512f", "avx512bw", "avx512vl", "avx512_vnni", "avx512_bf16",
+                          "avx512_fp16"),
+              "AVX2": ("avx2", "fma"), "AVX": ("avx",), "SSE4.2": ("sse4_2",),
+              "NEON": ("asimd", "sve", "sve2")}
+
+
+def instruction_set() -> str:
+    """One line on the CPU the numbers come from, e.g. "AMD EPYC, x86_64, AVX-512
+    (avx512f avx512bw avx512vl avx512_vnni avx512_bf16), LLVM host CPU znver4": the model
+    and the widest vector extensions from /proc/cpuinfo (Linux; elsewhere only what the
+    platform module and LLVM say), and the CPU Numba compiles for (LLVM's host CPU, or
+    ``NUMBA_CPU_NAME`` when it is set)."""
+    model, flags = "", set()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = line.partition(":")
+            key = key.strip()
+            if key in ("model name", "Model") and not model:
+                model = value.strip()
+            elif key in ("flags", "Features") and not flags:
+                flags = set(value.split())
+    except OSError:  # not Linux
+        pass
+    parts = [model or platform.processor() or "unknown CPU", platform.machine() or "?"]
+    for family, names in _ISA_FLAGS.items():
+        if names[0] in flags:
+            parts.append(f"{family} ({' '.join(n for n in names if n in flags)})")
+            break
+    else:
+        parts.append("vector extensions unknown" if not flags else "no AVX/NEON")
+    try:
+        import llvmlite.binding as llvm
+
+        parts.append(f"LLVM host CPU {llvm.get_host_cpu_name()}")
+    except Exception:  # noqa: BLE001 -- a footer line must never fail a benchmark
+        pass
+    if os.environ.get("NUMBA_CPU_NAME"):
+        parts.append(f"NUMBA_CPU_NAME={os.environ['NUMBA_CPU_NAME']}")
+    return ", ".join(parts)
+
+
 def environment(extra: str = "") -> str:
     """One line on where the numbers come from: versions, threads, cores, load, date.
     ``extra`` (e.g. ", torch 2.13.0 (2 threads)") goes after Numba's part."""
