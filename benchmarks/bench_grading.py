@@ -59,8 +59,11 @@ def fresh_kernel_run(course: Path, assignment: str, student: str, rounds: int = 
         shutil.copytree(course / "submitted" / student / assignment, work)
         t = time.perf_counter()
         for path in sorted(work.glob("*.ipynb")):
+            # the kernel ends as a grading kernel does (killed): a student's run never
+            # waits for its kernel's exit
             NotebookClient(nbformat.read(str(path), 4), timeout=120, kernel_name="python3",
                            allow_errors=True, kernel_manager_class=SandboxedKernelManager,
+                           shutdown_kernel="immediate",
                            resources={"metadata": {"path": str(work)}}).execute()
         ts.append(time.perf_counter() - t)
         shutil.rmtree(work.parent, ignore_errors=True)

@@ -238,8 +238,9 @@ def sandbox_command(kernel_cmd: list[str], *, work: Path, work_at: Path, ipc_dir
             "--new-session", "--cap-drop", "ALL", "--hostname", "sandbox",
             # jupyter_client's launcher sets JPY_PARENT_PID; ipykernel polls its parent for
             # that pid, which the pid namespace does not show, and exits. --die-with-parent
-            # ends the kernel with the grader instead.
-            "--unsetenv", "JPY_PARENT_PID",
+            # ends the kernel with the grader instead. 1 is the value ipykernel does not
+            # poll; with none it prints a console banner on the grader's terminal per kernel.
+            "--setenv", "JPY_PARENT_PID", "1",
             # /tmp first: the binds below may lie under it (a venv or a course in /tmp,
             # as in a fresh clone), and a later tmpfs would hide them.
             "--tmpfs", "/tmp", *_ro_binds(), "--dev", "/dev", "--proc", "/proc"]

@@ -100,6 +100,33 @@ def test_kernel_runs_numpy_deepgrad_and_a_cached_numba_kernel(kernel):
 
 
 @needs_bwrap
+def test_the_numba_cache_takes_new_entries_but_the_real_one_cannot_change(course):
+    """The kernel's Numba cache is a scratch copy: Numba's way of saving (a new file
+    renamed over the old) works, and no write reaches the real cache, whose entries are
+    code every later kernel would run."""
+    entry = next(sandbox._kernels_cache().glob("*.nbc"))
+    before = entry.read_bytes()
+    k = Kernel(course / "autograded" / "alice" / "00_toy")
+    try:
+        out, err = k.run(f"""
+            import os
+            p = {str(entry)!r}
+            print(len(open(p, "rb").read()))
+            with open(p, "r+b") as f:
+                f.write(b"poisoned")
+            with open(p + ".tmp", "wb") as f:
+                f.write(b"a new entry")
+            os.replace(p + ".tmp", p)
+            print(open(p, "rb").read())
+            """)
+    finally:
+        k.close()
+    assert not err, err
+    assert out.splitlines() == [str(len(before)), "b'a new entry'"], out
+    assert entry.read_bytes() == before
+
+
+@needs_bwrap
 def test_course_files_are_not_in_the_sandbox(kernel, course):
     paths = [course / "source" / "00_toy" / "answers.txt", course / "source",
              course / "gradebook.db", course / "submitted" / "bob" / "00_toy" / "toy.ipynb",
