@@ -32,7 +32,9 @@ import os
 
 import numpy as np
 
-from benchmarks.timing import COMMAND, alternating_medians_with, environment
+import statistics
+
+from benchmarks.timing import COMMAND, alternating_rounds_with, environment
 from deepgrad import layers  # before torch: deepgrad sets OMP_WAIT_POLICY for both
 
 try:
@@ -271,8 +273,9 @@ def _blas():
 
 
 def run(repeats: int, rounds: int, threads=(1, 2)):
-    """Times of every (threads, dtype, library, part) in alternating rounds, and the
-    agreement checks. Library "lib blas1": deepgrad with OpenBLAS on 1 thread."""
+    """Per-round medians (ms) of every (threads, dtype, library, part), timed in
+    alternating rounds, and the agreement checks. Library "lib blas1": deepgrad's step with
+    OpenBLAS on 1 thread."""
     import numba
 
     blas = _blas()
@@ -306,7 +309,7 @@ def run(repeats: int, rounds: int, threads=(1, 2)):
                 timed[key + ("torch dX", "step")] = (setup(n), tsx.step)
                 for part, fn in ts.parts().items():
                     timed[key + ("torch", part)] = (setup(n), fn)
-    t = alternating_medians_with(timed, repeats, rounds)
+    t = alternating_rounds_with(timed, repeats, rounds)
     numba.set_num_threads(max(threads))
     if torch is not None:
         torch.set_num_threads(max(threads))
@@ -324,15 +327,28 @@ def _ms(v):
     return "n/a" if v is None else (f"{v:.2f}" if v < 100 else f"{v:.0f}")
 
 
-def tables(t, threads, have_torch):
+def ratio_text(rounds, key, ref_key, bold=False):
+    """"1.55x (1.39-1.70)": the ratio of the medians, and in brackets the range of the
+    rounds' ratios (both timed in the same round)."""
+    if ref_key not in rounds:
+        return "n/a"
+    a, b = rounds[key], rounds[ref_key]
+    each = [x / y for x, y in zip(a, b)]
+    med = f"{statistics.median(a) / statistics.median(b):.2f}x"
+    return (f"**{med}**" if bold else med) + f" ({min(each):.2f}-{max(each):.2f})"
+
+
+def tables(rounds, threads, have_torch):
+    t = {k: statistics.median(v) for k, v in rounds.items()}
     configs = [(n, d) for d in ("float32", "float64") for n in sorted(threads, reverse=True)]
-    out = ["| dtype | threads | **deepgrad** ms | PyTorch ms | ratio | PyTorch with dX ms "
-           "| ratio to it |", "|---|---:|---:|---:|---:|---:|---:|"]
+    out = ["| dtype | threads | **deepgrad** ms | PyTorch ms | ratio (rounds' range) | "
+           "PyTorch with dX ms | ratio to it |", "|---|---:|---:|---:|---:|---:|---:|"]
     for n, d in configs:
         lib, tor, tdx = (t.get((n, d, who, "step")) for who in ("lib", "torch", "torch dX"))
-        ratio = lambda ref: f"{lib / ref:.2f}x" if ref else "n/a"  # noqa: E731
-        out.append(f"| {d} | {n} | **{_ms(lib)}** | {_ms(tor)} | **{ratio(tor)}** | "
-                   f"{_ms(tdx)} | {ratio(tdx)} |")
+        key = (n, d, "lib", "step")
+        out.append(f"| {d} | {n} | **{_ms(lib)}** | {_ms(tor)} | "
+                   f"{ratio_text(rounds, key, (n, d, 'torch', 'step'), True)} | {_ms(tdx)} | "
+                   f"{ratio_text(rounds, key, (n, d, 'torch dX', 'step'))} |")
     parts = ["| part | " + " | ".join(f"{d}, {n} thr: deepgrad | PyTorch" for n, d in configs)
              + " |", "|---|" + "---:|---:|" * len(configs)]
 
@@ -364,25 +380,36 @@ def tables(t, threads, have_torch):
     return "\n".join(out), "\n".join(parts)
 
 
-def blas_table(t, threads, blas_default):
+def blas_table(rounds, threads, blas_default):
     n = max(threads)
-    if n < 2 or (n, "float32", "lib blas1", "step") not in t:
+    if n < 2 or (n, "float32", "lib blas1", "step") not in rounds:
         return ("threadpoolctl is not installed (or there is one core): OpenBLAS's thread "
                 "count was not varied.")
     lines = [f"| dtype | OpenBLAS {blas_default} threads (default) ms | OpenBLAS 1 thread ms "
-             "| 1 thread against default |", "|---|---:|---:|---:|"]
+             "| 1 thread / default (rounds' range) |", "|---|---:|---:|---:|"]
+    verdicts = []
     for d in ("float32", "float64"):
-        a, b = t[n, d, "lib", "step"], t[n, d, "lib blas1", "step"]
-        lines.append(f"| {d} | {_ms(a)} | {_ms(b)} | {100 * (b / a - 1):+.0f} % |")
-    return "\n".join(lines)
+        one, default = (n, d, "lib blas1", "step"), (n, d, "lib", "step")
+        lines.append(f"| {d} | {_ms(statistics.median(rounds[default]))} | "
+                     f"{_ms(statistics.median(rounds[one]))} | "
+                     f"{ratio_text(rounds, one, default)} |")
+        each = [x / y for x, y in zip(rounds[one], rounds[default])]
+        if min(each) <= 1 <= max(each):
+            verdicts.append(f"{d}: the rounds' ratios straddle 1, no difference this run "
+                            "resolves")
+        else:
+            change = statistics.median(rounds[one]) / statistics.median(rounds[default]) - 1
+            verdicts.append(f"{d}: 1 OpenBLAS thread is {abs(100 * change):.0f} % "
+                            f"{'faster' if change < 0 else 'slower'} in every round")
+    return "\n".join(lines) + "\n\n" + "; ".join(verdicts) + "."
 
 
 def report(repeats: int, rounds: int = 3, threads: int | None = None) -> tuple[str, str]:
     """(section name, markdown); ``threads`` limits the run to that thread count (its own
     section), else 1 and 2 threads (as many as the machine has, up to 2)."""
     counts = (threads,) if threads else tuple(n for n in (1, 2) if n <= (os.cpu_count() or 1))
-    t, checks, blas_default = run(repeats, rounds, counts)
-    step, parts = tables(t, counts, torch is not None)
+    per_round, checks, blas_default = run(repeats, rounds, counts)
+    step, parts = tables(per_round, counts, torch is not None)
     section = SECTION + (f" {threads} thread(s)" if threads else "")
     agree = (", ".join(f"{d} {e:.1e}" for d, e in checks.items()) if checks
              else "not checked (no PyTorch)")
@@ -406,7 +433,8 @@ def report(repeats: int, rounds: int = 3, threads: int | None = None) -> tuple[s
         "in one process. N threads: Numba, PyTorch and NumPy's OpenBLAS each on N; idle "
         "OpenMP threads sleep (deepgrad.kernels sets `OMP_WAIT_POLICY=PASSIVE`, before "
         f"PyTorch is imported: here {os.environ.get('OMP_WAIT_POLICY', 'unset')}). Ratio: "
-        "deepgrad's time / PyTorch's (< 1: faster than PyTorch).\n\n" + step + "\n\n"
+        "deepgrad's time / PyTorch's (< 1: faster than PyTorch), in brackets the lowest "
+        "and highest of the rounds' ratios (the two timed in the same round).\n\n" + step + "\n\n"
         "### Where the step's time goes\n\n"
         "Each layer's forward and backward alone, on the step's own arrays, in the same "
         "alternating rounds (PyTorch: the aten ops autograd calls, without the graph). The "
@@ -417,7 +445,7 @@ def report(repeats: int, rounds: int = 3, threads: int | None = None) -> tuple[s
         f"deepgrad's step with Numba on {max(counts)} threads, NumPy's OpenBLAS (the fully "
         "connected layer's products) left at its default or limited to 1 thread with "
         "threadpoolctl, in the same alternating rounds.\n\n"
-        + blas_table(t, counts, blas_default) + "\n\n"
+        + blas_table(per_round, counts, blas_default) + "\n\n"
         + environment(torch_env + blas_env) + ".")
 
 

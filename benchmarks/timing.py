@@ -48,18 +48,29 @@ def alternating_medians(timed: dict[Hashable, Callable[[], object]], repeats: in
     return {key: statistics.median(values) for key, values in per_round.items()}
 
 
-def alternating_medians_with(timed: dict[Hashable, tuple[Callable[[], object],
-                                                         Callable[[], object]]],
-                             repeats: int, rounds: int) -> dict[Hashable, float]:
-    """``alternating_medians`` where each entry is ``(setup, fn)``: ``setup`` runs, untimed,
-    before each of ``fn``'s blocks (e.g. to set thread counts), so configurations that
-    cannot share a process state still take turns within one process."""
+def alternating_rounds_with(timed: dict[Hashable, tuple[Callable[[], object],
+                                                        Callable[[], object]]],
+                            repeats: int, rounds: int) -> dict[Hashable, list[float]]:
+    """Each entry ``(setup, fn)`` of ``timed`` timed in ``rounds`` rounds of one block each
+    (``median_ms``), the entries taking turns; ``setup`` runs, untimed, before each of
+    ``fn``'s blocks (e.g. to set thread counts), so configurations that cannot share a
+    process state still take turns within one process. Gives each entry its per-round
+    medians (ms), in round order: entries of the same round can be compared directly."""
     per_round: dict[Hashable, list[float]] = {key: [] for key in timed}
     for _ in range(rounds):
         for key, (setup, fn) in timed.items():
             setup()
             per_round[key].append(median_ms(fn, repeats))
-    return {key: statistics.median(values) for key, values in per_round.items()}
+    return per_round
+
+
+def alternating_medians_with(timed: dict[Hashable, tuple[Callable[[], object],
+                                                         Callable[[], object]]],
+                             repeats: int, rounds: int) -> dict[Hashable, float]:
+    """``alternating_medians`` where each entry is ``(setup, fn)`` (see
+    ``alternating_rounds_with``): the median of each entry's per-round medians."""
+    return {key: statistics.median(values)
+            for key, values in alternating_rounds_with(timed, repeats, rounds).items()}
 
 
 # The instruction-set extensions named in ``instruction_set``, by family (those present).
