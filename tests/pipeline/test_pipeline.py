@@ -144,10 +144,10 @@ ATTACKS = {
     # the scan's and the audit hook's flags have the same words
     "tamper_network": Attack(set(), {NETWORK}),
     "tamper_exit": Attack(set(), {EXITS}),
-    # bounded by the pids cgroup ("hit the process limit"); the kernel's own shutdown
-    # signals the bomb's processes ("signals another process", for the whole notebook)
-    "tamper_fork_bomb": Attack(set(), {PROCESSES, EXITS, OUTSIDE, "hit the process limit",
-                                       "signals another process"}),
+    # bounded by the pids cgroup ("hit the process limit"). Not "signals another
+    # process": the bomb signals nothing; that flag came from ipykernel's own shutdown
+    # signalling the bomb's processes, until grading kernels were killed instead
+    "tamper_fork_bomb": Attack(set(), {PROCESSES, EXITS, OUTSIDE, "hit the process limit"}),
     # over the address-space cap: a MemoryError in the cell, the kernel lives on
     "tamper_alloc_4gb": Attack(set(), {"allocates an array of 1 GB or more"}),
     # over the memory cgroup at the first GB: the kernel is killed, nothing is judged or
