@@ -84,24 +84,30 @@ def softmax_cross_entropy(scores, y):
     return loss, dscores / m
 
 
-def cnn_loss(X, y, params):
-    """The notebook's cnn_loss solution: loss, grads (the params' shapes) and dX."""
-    m = X.shape[0]
+def forward(X, params):
+    """cnn_loss's forward pass: every array it keeps, by name."""
     z1, c1 = layers.conv_forward(X, params["W1"], params["b1"], stride=1, pad=2)
     a1 = np.maximum(z1, 0)
     p1, cp1 = layers.max_pool_forward(a1, size=2, stride=2)
     z2, c2 = layers.conv_forward(p1, params["W2"], params["b2"], stride=1, pad=0)
     a2 = np.maximum(z2, 0)
     p2, cp2 = layers.max_pool_forward(a2, size=2, stride=2)
-    flat = p2.reshape(m, -1).T
+    flat = p2.reshape(X.shape[0], -1).T
     scores = params["W3"] @ flat + params["b3"]
-    loss, dscores = softmax_cross_entropy(scores, y)
-    grads = {"W3": dscores @ flat.T, "b3": dscores.sum(axis=1, keepdims=True)}
-    dp2 = np.ascontiguousarray((params["W3"].T @ dscores).T).reshape(p2.shape)
-    da2 = layers.max_pool_backward(dp2, cp2)
-    dp1, grads["W2"], grads["b2"] = layers.conv_backward(da2 * (z2 > 0), c2)
-    da1 = layers.max_pool_backward(dp1, cp1)
-    dX, grads["W1"], grads["b1"] = layers.conv_backward(da1 * (z1 > 0), c1)
+    return dict(z1=z1, c1=c1, a1=a1, p1=p1, cp1=cp1, z2=z2, c2=c2, a2=a2, p2=p2, cp2=cp2,
+                flat=flat, scores=scores)
+
+
+def cnn_loss(X, y, params):
+    """The notebook's cnn_loss solution: loss, grads (the params' shapes) and dX."""
+    f = forward(X, params)
+    loss, dscores = softmax_cross_entropy(f["scores"], y)
+    grads = {"W3": dscores @ f["flat"].T, "b3": dscores.sum(axis=1, keepdims=True)}
+    dp2 = np.ascontiguousarray((params["W3"].T @ dscores).T).reshape(f["p2"].shape)
+    da2 = layers.max_pool_backward(dp2, f["cp2"])
+    dp1, grads["W2"], grads["b2"] = layers.conv_backward(da2 * (f["z2"] > 0), f["c2"])
+    da1 = layers.max_pool_backward(dp1, f["cp1"])
+    dX, grads["W1"], grads["b1"] = layers.conv_backward(da1 * (f["z1"] > 0), f["c1"])
     return loss, grads, dX
 
 
@@ -109,14 +115,10 @@ def lib_parts(X, y, params):
     """Each layer of cnn_loss alone, on the arrays one step passes it ({name: fn}), and the
     glue alone (everything of cnn_loss that is not a layer call)."""
     P = params
-    z1, c1 = layers.conv_forward(X, P["W1"], P["b1"], stride=1, pad=2)
-    a1 = np.maximum(z1, 0)
-    p1, cp1 = layers.max_pool_forward(a1, size=2, stride=2)
-    z2, c2 = layers.conv_forward(p1, P["W2"], P["b2"], stride=1, pad=0)
-    a2 = np.maximum(z2, 0)
-    p2, cp2 = layers.max_pool_forward(a2, size=2, stride=2)
-    flat = p2.reshape(BATCH, -1).T
-    scores = P["W3"] @ flat + P["b3"]
+    f = forward(X, P)
+    z1, c1, a1, p1, cp1 = f["z1"], f["c1"], f["a1"], f["p1"], f["cp1"]
+    z2, c2, a2, p2, cp2 = f["z2"], f["c2"], f["a2"], f["p2"], f["cp2"]
+    flat, scores = f["flat"], f["scores"]
     _, dscores = softmax_cross_entropy(scores, y)
     dflat = P["W3"].T @ dscores
     dp2 = np.ascontiguousarray(dflat.T).reshape(p2.shape)
