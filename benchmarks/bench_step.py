@@ -98,8 +98,11 @@ def forward(X, params):
                 flat=flat, scores=scores)
 
 
-def cnn_loss(X, y, params):
-    """The notebook's cnn_loss solution: loss, grads (the params' shapes) and dX."""
+def cnn_loss(X, y, params, need_dx=True):
+    """The notebook's cnn_loss solution: loss, grads (the params' shapes) and dX.
+
+    ``need_dx=False``: a training step, which needs no dX (None): conv1's backward skips
+    it (``layers.conv_backward(..., need_dx=False)``), as PyTorch's step does."""
     f = forward(X, params)
     loss, dscores = softmax_cross_entropy(f["scores"], y)
     grads = {"W3": dscores @ f["flat"].T, "b3": dscores.sum(axis=1, keepdims=True)}
@@ -107,7 +110,8 @@ def cnn_loss(X, y, params):
     da2 = layers.max_pool_backward(dp2, f["cp2"])
     dp1, grads["W2"], grads["b2"] = layers.conv_backward(da2 * (f["z2"] > 0), f["c2"])
     da1 = layers.max_pool_backward(dp1, f["cp1"])
-    dX, grads["W1"], grads["b1"] = layers.conv_backward(da1 * (f["z1"] > 0), f["c1"])
+    dX, grads["W1"], grads["b1"] = layers.conv_backward(da1 * (f["z1"] > 0), f["c1"],
+                                                        need_dx=need_dx)
     return loss, grads, dX
 
 
@@ -262,6 +266,10 @@ def check_agreement(X, y, params):
     for name, g in grads.items():
         assert g.shape == params[name].shape == tgrads[name].shape, name
         errors[name] = rel_err(g, tgrads[name])
+    _, same, none = cnn_loss(X, y, params, need_dx=False)
+    assert none is None
+    for name, g in grads.items():  # the training step's gradients: the same, to the bit
+        np.testing.assert_array_equal(same[name], g, err_msg=name)
     bound = TOL[X.dtype]
     bad = {k: e for k, e in errors.items() if not e <= bound}
     if bad:
@@ -300,6 +308,8 @@ def run(repeats: int, rounds: int, threads=(1, 2)):
         for n in threads:
             key = (n, np.dtype(dtype).name)
             timed[key + ("lib", "step")] = (setup(n), lambda X=X, y=y, p=params: cnn_loss(X, y, p))
+            timed[key + ("lib no dX", "step")] = (
+                setup(n), lambda X=X, y=y, p=params: cnn_loss(X, y, p, need_dx=False))
             if n > 1 and blas is not None:
                 timed[key + ("lib blas1", "step")] = (
                     setup(n, 1), lambda X=X, y=y, p=params: cnn_loss(X, y, p))
@@ -343,14 +353,16 @@ def ratio_text(rounds, key, ref_key, bold=False):
 def tables(rounds, threads, have_torch):
     t = {k: statistics.median(v) for k, v in rounds.items()}
     configs = [(n, d) for d in ("float32", "float64") for n in sorted(threads, reverse=True)]
-    out = ["| dtype | threads | **deepgrad** ms | PyTorch ms | ratio (rounds' range) | "
-           "PyTorch with dX ms | ratio to it |", "|---|---:|---:|---:|---:|---:|---:|"]
+    out = ["| dtype | threads | **deepgrad, no dX** ms | PyTorch ms | ratio (rounds' range) | "
+           "deepgrad with dX ms | PyTorch with dX ms | ratio |",
+           "|---|---:|---:|---:|---:|---:|---:|---:|"]
     for n, d in configs:
-        lib, tor, tdx = (t.get((n, d, who, "step")) for who in ("lib", "torch", "torch dX"))
-        key = (n, d, "lib", "step")
-        out.append(f"| {d} | {n} | **{_ms(lib)}** | {_ms(tor)} | "
-                   f"{ratio_text(rounds, key, (n, d, 'torch', 'step'), True)} | {_ms(tdx)} | "
-                   f"{ratio_text(rounds, key, (n, d, 'torch dX', 'step'))} |")
+        lnd, lib, tor, tdx = (t.get((n, d, who, "step"))
+                              for who in ("lib no dX", "lib", "torch", "torch dX"))
+        out.append(f"| {d} | {n} | **{_ms(lnd)}** | {_ms(tor)} | "
+                   f"{ratio_text(rounds, (n, d, 'lib no dX', 'step'), (n, d, 'torch', 'step'), True)}"
+                   f" | {_ms(lib)} | {_ms(tdx)} | "
+                   f"{ratio_text(rounds, (n, d, 'lib', 'step'), (n, d, 'torch dX', 'step'))} |")
     parts = ["| part | " + " | ".join(f"{d}, {n} thr: deepgrad | PyTorch" for n, d in configs)
              + " |", "|---|" + "---:|---:|" * len(configs)]
 
@@ -426,10 +438,12 @@ def report(repeats: int, rounds: int = 3, threads: int | None = None) -> tuple[s
         "conv 32 5x5, ReLU, max pool 2x2, fully connected to 10, softmax cross-entropy), "
         "input (64, 28, 28, 1); one step = forward + backward with every parameter's "
         "gradient. deepgrad: the notebook's `cnn_loss` (deepgrad.layers, NumPy for ReLU, fc "
-        "and softmax; it also returns dX). PyTorch: the same network in `torch.nn` on NCHW "
-        "tensors, `zero_grad()`, `cross_entropy`, `loss.backward()`; a training step needs "
-        "no input gradient, so PyTorch skips conv1's dx -- the last two columns give "
-        "PyTorch with it. Both compute the same loss and gradients from the same weights "
+        "and softmax), which also returns dX; a training step needs no input gradient, so "
+        "the step timed first skips conv1's dx (`layers.conv_backward(..., need_dx=False)`), "
+        "as PyTorch's does. PyTorch: the same network in `torch.nn` on NCHW tensors, "
+        "`zero_grad()`, `cross_entropy`, `loss.backward()`. The last three columns compare "
+        "both with dX (PyTorch: `requires_grad` on the input). The parts table below is of "
+        "the step with dX. Both compute the same loss and gradients from the same weights "
         f"before timing (largest relative error, 2-norm: {agree}). Milliseconds per step, "
         f"median of {rounds} rounds of {repeats} steps; every row and part below took turns "
         "in one process. N threads: Numba, PyTorch and NumPy's OpenBLAS each on N; idle "

@@ -220,8 +220,8 @@ def conv_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, stride: int = 1,
     return out, ConvCache(x, w, b, stride, pad)
 
 
-def conv_backward(dout: np.ndarray, cache: ConvCache
-                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def conv_backward(dout: np.ndarray, cache: ConvCache, *, need_dx: bool = True
+                  ) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
     """Convolution backward.
 
     Parameters
@@ -230,10 +230,15 @@ def conv_backward(dout: np.ndarray, cache: ConvCache
         Upstream gradient, same shape and dtype as the forward output.
     cache : ConvCache
         From the :func:`conv_forward` call that produced that output.
+    need_dx : bool, default True
+        False skips the input gradient and returns ``dx = None``: a network's first
+        layer, whose input is the data, needs only ``dw`` and ``db`` (PyTorch skips it
+        too). The input gradient is a large part of the work: see docs/benchmarks.md,
+        "A training step".
 
     Returns
     -------
-    dx : ndarray, shape (m, h, w, c)
+    dx : ndarray, shape (m, h, w, c), or None when ``need_dx`` is False
     dw : ndarray, shape (K, f, f, c)
     db : ndarray, shape (K,)
     """
@@ -253,7 +258,8 @@ def conv_backward(dout: np.ndarray, cache: ConvCache
         raise ValueError(f"dout must have shape (m, ho, wo, K) = {expected}, the shape of "
                          f"the forward output this cache belongs to; got {dout.shape}")
     validation.same_dtype(("cache.x (the forward input)", x), ("dout", dout))
-    dx, dw = _conv.conv_backward(x, w, dout, cache.stride, cache.pad)
+    need_dx = validation.boolean("need_dx", need_dx)
+    dx, dw = _conv.conv_backward(x, w, dout, cache.stride, cache.pad, need_dx)
     db = dout.reshape(-1, K).sum(axis=0)
     return dx, dw, db
 

@@ -55,6 +55,9 @@ def check(x, w, b, s, p, dout):
     dx, dw, db = layers.conv_backward(dout, cache)
     assert out.dtype == dx.dtype == dw.dtype == db.dtype == x.dtype
     assert dw.flags.c_contiguous and dx.flags.c_contiguous
+    no_dx, dw_only, _ = layers.conv_backward(dout, cache, need_dx=False)
+    assert no_dx is None
+    np.testing.assert_array_equal(dw_only, dw)
     x64, w64, b64, dout64 = (a.astype(np.float64) for a in (x, w, b, dout))
     expected = (numpy_conv_forward(x64, w64, b64, s, p),
                 *numpy_conv_backward(dout64, x64, w64, s, p))

@@ -84,9 +84,14 @@ def test_property_conv_matches_naive_numpy_and_torch(problem, plain):
     with (plain_python() if plain else compiled()):
         out, cache = layers.conv_forward(x, w, b, stride=s, pad=p)
         dx, dw, db = layers.conv_backward(dout, cache)
+        no_dx, dw_only, db_only = layers.conv_backward(dout, cache, need_dx=False)
     assert out.dtype == dx.dtype == dw.dtype == db.dtype == x.dtype
     assert (out.shape, dx.shape, dw.shape, db.shape) == (dout.shape, x.shape, w.shape,
                                                          b.shape)
+    # without the input gradient: the same dw and db, to the bit
+    assert no_dx is None
+    np.testing.assert_array_equal(dw_only, dw)
+    np.testing.assert_array_equal(db_only, db)
     expected = naive_conv_forward(x, w, b, s, p)
     np.testing.assert_allclose(out, expected, **tol)
     np.testing.assert_allclose(out, numpy_conv_forward(x, w, b, s, p), **tol)
@@ -255,6 +260,15 @@ def test_conv_forward_rejects_wrong_types(kwargs, argument, text):
     with pytest.raises(TypeError) as info:
         layers.conv_forward(**args)
     assert argument in str(info.value) and text in str(info.value)
+
+
+def test_conv_backward_need_dx_must_be_a_bool():
+    x = np.zeros((1, 4, 4, 1))
+    out, cache = layers.conv_forward(x, np.zeros((2, 3, 3, 1)), np.zeros(2))
+    for bad in (0, 1, "no", None):
+        with pytest.raises(TypeError, match="need_dx must be True or False"):
+            layers.conv_backward(out, cache, need_dx=bad)
+    assert layers.conv_backward(out, cache, need_dx=np.bool_(False))[0] is None
 
 
 def test_backward_functions_reject_foreign_caches_and_wrong_dout():

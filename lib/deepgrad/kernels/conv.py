@@ -198,7 +198,7 @@ def _conv_forward(x, w2, b, f, stride, pad, ho, wo, out):
 
 
 @njit(cache=True, parallel=True, fastmath=_FASTMATH)
-def _conv_backward(x, w2, dout, f, stride, pad, dx, dw_parts):
+def _conv_backward(x, w2, dout, f, stride, pad, dx, dw_parts, need_dx):
     """dx (m, h, w, c) and the filter gradient, per example as two long-loop products.
 
     The examples are split into ``dw_parts.shape[0]`` chunks, one per thread. For each
@@ -252,6 +252,8 @@ def _conv_backward(x, w2, dout, f, stride, pad, dx, dw_parts):
                     for p in range(P):
                         acc += dt[k, p] * pt[kk, p]
                     dw2[k, kk] += acc
+            if not need_dx:
+                continue
             K4 = K - K % 4
             for kk in range(F):
                 for p in range(P):
@@ -462,7 +464,7 @@ def _dx_shifts(w2, dtw, off, n, pad, L, dxf, dx):
 
 
 @njit(cache=True, parallel=True, fastmath=_FASTMATH)
-def _conv_backward_s1(x, w2, dout, f, pad, dx, dw_parts):
+def _conv_backward_s1(x, w2, dout, f, pad, dx, dw_parts, need_dx):
     """Stride-1 backward with the flat shifts of :func:`_conv_forward_s1`.
 
     Per example: ``dtw[k, r*Wp + q] = dout[n, r, q, k]`` (0 in the dropped columns),
@@ -540,7 +542,8 @@ def _conv_backward_s1(x, w2, dout, f, pad, dx, dw_parts):
                     for t in range(T):
                         a0 += g_row[t] * v0[t]
                     dw2[k, kk] += a0
-            _dx_shifts(w2, dtw, off, n, pad, L, dxf, dx)
+            if need_dx:
+                _dx_shifts(w2, dtw, off, n, pad, L, dxf, dx)
 
 
 # ------------------------------------------------- K a multiple of 16: filters as lanes
@@ -666,7 +669,7 @@ def _conv_forward_lanes(x, wT, bT, dd, sp, pad, out4, xp, acc):
 
 
 @njit(cache=True, parallel=True, fastmath=_FASTMATH)
-def _conv_backward_lanes(x, w2, dout, dd, sp, f, pad, xp, acc, dwT_parts, dx):
+def _conv_backward_lanes(x, w2, dout, dd, sp, f, pad, xp, acc, dwT_parts, dx, need_dx):
     """Stride-1 backward for K a multiple of 16: the filter gradient with filters as
     lanes, dx by flat shifts.
 
@@ -738,6 +741,8 @@ def _conv_backward_lanes(x, w2, dout, dd, sp, f, pad, xp, acc, dwT_parts, dx):
                         dwT_parts[part, kb, k0 + 5, l] += acc[part, 5, l]
                         dwT_parts[part, kb, k0 + 6, l] += acc[part, 6, l]
                         dwT_parts[part, kb, k0 + 7, l] += acc[part, 7, l]
+    if not need_dx:
+        return
     Wp = w + 2 * pad
     L = (h + 2 * pad) * Wp + f
     T = ho * Wp
@@ -779,7 +784,7 @@ def conv_forward(x, w, b, stride, pad, ho, wo):
     return out
 
 
-def conv_backward(x, w, dout, stride, pad):
+def conv_backward(x, w, dout, stride, pad, need_dx=True):
     """``(dx, dw)`` of the convolution, through the fastest kernel for the shapes.
 
     Arguments as validated by :func:`deepgrad.layers.conv_backward`. Stride 1 and K a
@@ -792,7 +797,9 @@ def conv_backward(x, w, dout, stride, pad):
     F = f * f * c
     w2 = w.reshape(K, -1)
     nparts = max(1, min(m, numba.get_num_threads()))
-    dx = np.empty(x.shape, dtype=x.dtype)
+    # without dx (a network's first layer: nothing needs its input's gradient) the kernels
+    # skip that half of the work; they get a 1-element stand-in they never touch
+    dx = np.empty(x.shape if need_dx else (1, 1, 1, 1), dtype=x.dtype)
     if stride == 1 and K % _KL == 0:
         KB = K // _KL
         ho, wo = dout.shape[1], dout.shape[2]
@@ -800,15 +807,15 @@ def conv_backward(x, w, dout, stride, pad):
         xp = np.zeros((nparts, (h + 2 * pad) * (wd + 2 * pad) * c), dtype=x.dtype)
         acc = np.empty((nparts, _QB, _KL), dtype=x.dtype)
         dwT_parts = np.empty((nparts, KB, dd.shape[0], _KL), dtype=x.dtype)
-        _conv_backward_lanes(x, w2, dout, dd, sp, f, pad, xp, acc, dwT_parts, dx)
+        _conv_backward_lanes(x, w2, dout, dd, sp, f, pad, xp, acc, dwT_parts, dx, need_dx)
         dw = dwT_parts.sum(axis=0)[:, :F, :].transpose(0, 2, 1).reshape(w.shape)
-        return dx, np.ascontiguousarray(dw)
+        return (dx if need_dx else None), np.ascontiguousarray(dw)
     dw_parts = np.empty((nparts, K, F), dtype=x.dtype)
     if stride == 1:
-        _conv_backward_s1(x, w2, dout, f, pad, dx, dw_parts)
+        _conv_backward_s1(x, w2, dout, f, pad, dx, dw_parts, need_dx)
     else:
-        _conv_backward(x, w2, dout, f, stride, pad, dx, dw_parts)
-    return dx, dw_parts.sum(axis=0).reshape(w.shape)
+        _conv_backward(x, w2, dout, f, stride, pad, dx, dw_parts, need_dx)
+    return (dx if need_dx else None), dw_parts.sum(axis=0).reshape(w.shape)
 
 
 def precompile() -> None:
@@ -824,3 +831,4 @@ def precompile() -> None:
             for stride, ho in ((1, 3), (2, 2)):
                 out = conv_forward(x, w, b, stride, 1, ho, ho)
                 conv_backward(x, w, out, stride, 1)
+                conv_backward(x, w, out, stride, 1, need_dx=False)
