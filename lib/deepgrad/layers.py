@@ -260,8 +260,7 @@ def conv_backward(dout: np.ndarray, cache: ConvCache, *, need_dx: bool = True
     validation.same_dtype(("cache.x (the forward input)", x), ("dout", dout))
     need_dx = validation.boolean("need_dx", need_dx)
     dx, dw = _conv.conv_backward(x, w, dout, cache.stride, cache.pad, need_dx)
-    db = dout.reshape(-1, K).sum(axis=0)
-    return dx, dw, db
+    return dx, dw, _conv.bias_grad(dout)
 
 
 # ----------------------------------------------------------------------------- pooling

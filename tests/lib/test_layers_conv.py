@@ -38,7 +38,7 @@ pytestmark = [pytest.mark.filterwarnings("error"), pytest.mark.kernels]
 KERNELS = [(kconv, "_im2col"), (kconv, "_col2im"), (kconv, "_patches_t"), (kconv, "_add_patches_t"),
            (kconv, "_conv_forward"), (kconv, "_conv_backward"),
            (kconv, "_flat_offsets"), (kconv, "_flatten_padded"), (kconv, "_conv_forward_s1"),
-           (kconv, "_conv_backward_s1"), (kpool, "_max_pool_forward"),
+           (kconv, "_conv_backward_s1"), (kconv, "_bias_grad"), (kpool, "_max_pool_forward"),
            (kpool, "_max_pool_backward"), (kpool, "_avg_pool_forward"),
            (kpool, "_avg_pool_backward")]
 

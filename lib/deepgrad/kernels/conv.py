@@ -30,7 +30,7 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-__all__ = ["conv_forward", "conv_backward", "precompile"]
+__all__ = ["conv_forward", "conv_backward", "bias_grad", "precompile"]
 
 
 @njit(cache=True, parallel=True)
@@ -756,6 +756,33 @@ def _conv_backward_lanes(x, w2, dout, dd, sp, f, pad, xp, acc, dwT_parts, dx, ne
             _dx_shifts(w2, dtw, off, n, pad, L, dxf, dx)
 
 
+@njit(cache=True, parallel=True)
+def _bias_grad(d, parts):
+    """Column sums of ``d`` (N, K): ``parts[t, k]`` = the sum of column k over the t-th
+    chunk of rows, one chunk per thread, accumulated in ``parts``' dtype (float64: the
+    sum of ~50,000 float32 values keeps all their digits). The caller sums the parts.
+    NumPy's ``d.sum(axis=0)`` took 1.05 ms for conv1's (50176, 16) float32 gradient, more
+    than its whole filter gradient (0.34 ms)."""
+    N, K = d.shape
+    nparts = parts.shape[0]
+    for t in prange(nparts):
+        for k in range(K):
+            parts[t, k] = 0.0
+        for i in range(t * N // nparts, (t + 1) * N // nparts):
+            for k in range(K):
+                parts[t, k] += d[i, k]
+
+
+def bias_grad(dout):
+    """The bias gradient of a convolution: ``dout`` (m, ho, wo, K) summed over all but
+    its last axis, in ``dout``'s dtype (:func:`_bias_grad`)."""
+    K = dout.shape[-1]
+    d = dout.reshape(-1, K)
+    parts = np.empty((max(1, min(d.shape[0], numba.get_num_threads())), K), np.float64)
+    _bias_grad(d, parts)
+    return parts.sum(axis=0).astype(dout.dtype)
+
+
 # ------------------------------------------------------------------------ dispatch
 def conv_forward(x, w, b, stride, pad, ho, wo):
     """The convolution output (m, ho, wo, K) through the fastest kernel for the shapes.
@@ -832,3 +859,4 @@ def precompile() -> None:
                 out = conv_forward(x, w, b, stride, 1, ho, ho)
                 conv_backward(x, w, out, stride, 1)
                 conv_backward(x, w, out, stride, 1, need_dx=False)
+                bias_grad(out)
