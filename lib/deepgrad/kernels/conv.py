@@ -812,7 +812,8 @@ def conv_forward(x, w, b, stride, pad, ho, wo):
 
 
 def conv_backward(x, w, dout, stride, pad, need_dx=True):
-    """``(dx, dw)`` of the convolution, through the fastest kernel for the shapes.
+    """``(dx, dw)`` of the convolution, through the fastest kernel for the shapes; dx is
+    None, and not computed, when ``need_dx`` is False.
 
     Arguments as validated by :func:`deepgrad.layers.conv_backward`. Stride 1 and K a
     multiple of 16: :func:`_conv_backward_lanes`; otherwise :func:`_conv_backward_s1`
