@@ -1,11 +1,12 @@
-"""The convolution speed paths (filters as vector lanes, K a multiple of 16) against
-independent references.
+"""The convolution speed paths (filters as vector lanes, K a multiple of 16; dx with the
+channels as lanes, c a multiple of 16) against independent references.
 
 tests/lib/test_layers_conv.py draws K in 1..4, so it never reaches
 ``deepgrad.kernels.conv._conv_forward_lanes`` / ``_conv_backward_lanes``. Here K is 16
 or 32, with shapes chosen to hit the awkward cases of those kernels: fewer output
 positions than a register tile (P < 8), a last tile that overlaps the one before, taps
-not a multiple of 8, stride > 1 (forward), padding, both dtypes. The same checks run
+not a multiple of 8, stride > 1 (forward), padding, both dtypes. c is drawn from 1-3 and
+16, so dx also runs as a transposed convolution (``_dx_transposed``), for any K. The same checks run
 with the kernels as plain Python (``.py_func``, what ``NUMBA_DISABLE_JIT=1`` runs) and
 once under ``NUMBA_DISABLE_JIT=1`` itself.
 """
@@ -46,7 +47,11 @@ def plain_python():
 
 
 # Up to 11 x 11 outputs: register tiles of 8 positions, a last tile that overlaps.
-lane_problems = conv_problems(max_out=11, filters=st.sampled_from([16, 32]))
+lane_problems = conv_problems(max_out=11, filters=st.sampled_from([16, 32]),
+                              channels=st.sampled_from([1, 2, 3, 16]))
+# c = 16 with K not a multiple of 16: dx with the channels as lanes, dw by the shifts.
+transposed_dx_problems = conv_problems(max_out=11, filters=st.integers(1, 4),
+                                       channels=st.just(16))
 
 
 def check(x, w, b, s, p, dout):
@@ -72,6 +77,12 @@ def test_property_lane_kernels_match_numpy(problem):
     check(*problem)
 
 
+@settings(max_examples=30)
+@given(problem=transposed_dx_problems)
+def test_property_transposed_dx_matches_numpy(problem):
+    check(*problem)
+
+
 @settings(max_examples=12)
 @given(problem=lane_problems)
 def test_property_lane_kernels_as_plain_python(problem):
@@ -87,6 +98,9 @@ def test_property_lane_kernels_as_plain_python(problem):
     ((3, 32, 32, 3), (16, 3, 3, 3), 1),   # 3x3 layer: 27 taps (not a multiple of 8)
     ((2, 7, 9, 2), (32, 3, 3, 2), 1),     # two blocks of 16 filters, P = 63
     ((3, 2, 3, 1), (16, 2, 2, 1), 0),     # P = 2 < one register tile
+    ((3, 14, 14, 16), (32, 5, 5, 16), 0),  # the course CNN's conv2: dx transposed
+    ((2, 6, 7, 16), (4, 3, 3, 16), 2),    # pad = f - 1: dx transposed with no padding
+    ((2, 6, 7, 16), (4, 3, 3, 16), 3),    # pad >= f: dx by the shifts
 ])
 def test_course_like_shapes(shape, dtype):
     xs, ws, p = shape

@@ -24,13 +24,14 @@ def array_shapes(min_side: int = 0, max_side: int = 5):
 
 
 @st.composite
-def conv_problems(draw, max_out: int = 4, filters=st.integers(1, 4)):
+def conv_problems(draw, max_out: int = 4, filters=st.integers(1, 4),
+                  channels=st.integers(1, 4)):
     """A convolution and its upstream gradient: ``(x, w, b, stride, pad, dout)`` with
     x (m, h, w, c), w (K, f, f, c), b (K,), dout (m, ho, wo, K), all of one dtype.
 
     Output sizes are drawn first (1 to ``max_out``) and the input sized to fit them
     exactly, so every stride/pad/filter combination gives a valid layer. ``filters``
-    draws K.
+    draws K, ``channels`` c.
     """
     stride = draw(st.integers(1, 3))
     pad = draw(st.integers(0, 2))
@@ -41,7 +42,7 @@ def conv_problems(draw, max_out: int = 4, filters=st.integers(1, 4)):
     wd = (wo - 1) * stride + f - 2 * pad
     assume(h >= 1 and wd >= 1)
     m = draw(st.integers(1, 3))
-    c = draw(st.integers(1, 4))
+    c = draw(channels)
     K = draw(filters)
     dtype = draw(float_dtypes)
     rng = np.random.default_rng(draw(seeds))
