@@ -787,11 +787,13 @@ def _bias_grad(d, parts):
     N, K = d.shape
     nparts = parts.shape[0]
     for t in prange(nparts):
-        for k in range(K):
-            parts[t, k] = 0.0
+        # a local sum: rows of ``parts`` share a cache line (2 threads: 0.38 ms, not 0.19)
+        acc = np.zeros(K, dtype=parts.dtype)
         for i in range(t * N // nparts, (t + 1) * N // nparts):
             for k in range(K):
-                parts[t, k] += d[i, k]
+                acc[k] += d[i, k]
+        for k in range(K):
+            parts[t, k] = acc[k]
 
 
 def bias_grad(dout):
