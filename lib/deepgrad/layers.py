@@ -58,7 +58,8 @@ class MaxPoolCache:
     x_shape: tuple
     size: int
     stride: int
-    argmax: np.ndarray  # int64 (m, ho, wo, c), i*size + j of the first maximum
+    argmax: np.ndarray  # (m, ho, wo, c), i*size + j of the first maximum; uint8 up to
+    # 16 x 16 windows, else int64 (kernels.pool.argmax_dtype)
     dtype: np.dtype
 
 
@@ -318,7 +319,7 @@ def max_pool_forward(x: np.ndarray, size: int = 2,
     x, size, stride, ho, wo = _pool_args(x, size, stride)
     m, _, _, c = x.shape
     out = np.empty((m, ho, wo, c), dtype=x.dtype)
-    arg = np.empty((m, ho, wo, c), dtype=np.int64)
+    arg = np.empty((m, ho, wo, c), dtype=_pool.argmax_dtype(size))
     _pool._max_pool_forward(x, size, stride, ho, wo, out, arg)
     return out, MaxPoolCache(tuple(x.shape), size, stride, arg, x.dtype)
 
@@ -341,11 +342,13 @@ def max_pool_backward(dout: np.ndarray, cache: MaxPoolCache) -> np.ndarray:
                         what="the MaxPoolCache returned by max_pool_forward")
     dout = _pool_dout(dout, cache, "max")
     arg = cache.argmax
+    arg_dtype = _pool.argmax_dtype(cache.size)
     if (not isinstance(arg, np.ndarray) or arg.shape != dout.shape
-            or arg.dtype != np.int64 or not arg.flags.c_contiguous
-            or arg.min() < 0 or arg.max() >= cache.size * cache.size):
+            or arg.dtype != arg_dtype or not arg.flags.c_contiguous
+            or (arg_dtype.kind == "i" and arg.min() < 0)
+            or arg.max() >= cache.size * cache.size):
         raise ValueError("cache does not belong to a max_pool_forward call (its argmax "
-                         f"must be int64 of shape {dout.shape} with values in "
+                         f"must be {arg_dtype} of shape {dout.shape} with values in "
                          f"[0, {cache.size * cache.size}))")
     dx = np.empty(cache.x_shape, dtype=dout.dtype)
     _pool._max_pool_backward(dout, arg, cache.size, cache.stride, dx)

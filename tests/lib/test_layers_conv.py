@@ -215,6 +215,18 @@ def test_max_pool_gradient_goes_to_the_first_argmax_only():
     np.testing.assert_array_equal(dx[0, :, :, 0], [[0.0, 5.0], [0.0, 0.0]])
 
 
+def test_max_pool_windows_past_16x16_keep_an_int64_argmax():
+    rng = np.random.default_rng(3)
+    x = rng.integers(-2, 3, (2, 34, 17, 3)).astype(np.float64)  # ties, 2 windows of 17x17
+    dout = rng.standard_normal((2, 2, 1, 3))
+    out, cache = layers.max_pool_forward(x, size=17, stride=17)
+    assert cache.argmax.dtype == np.int64
+    assert layers.max_pool_forward(x[:, :16, :16].copy(), size=16, stride=16)[1].argmax.dtype == np.uint8
+    np.testing.assert_array_equal(out, naive_pool_forward(x, 17, 17, "max"))
+    np.testing.assert_array_equal(layers.max_pool_backward(dout, cache),
+                                  naive_pool_backward(dout, x, 17, 17, "max"))
+
+
 # ----------------------------------------------------------------------------- validation
 RNG = np.random.default_rng(7)
 X = RNG.standard_normal((2, 7, 7, 3))
