@@ -6,7 +6,7 @@ tests/lib/test_layers_conv.py draws K in 1..4, so it never reaches
 or 32, with shapes chosen to hit the awkward cases of those kernels: fewer output
 positions than a register tile (P < 8), a last tile that overlaps the one before, taps
 not a multiple of 8, stride > 1 (forward), padding, both dtypes. c is drawn from 1-3 and
-16, so dx also runs as a transposed convolution (``_dx_transposed``), for any K. The same checks run
+16, so dx also runs with the channels as lanes (``_dx_lanes``), for any K. The same checks run
 with the kernels as plain Python (``.py_func``, what ``NUMBA_DISABLE_JIT=1`` runs) and
 once under ``NUMBA_DISABLE_JIT=1`` itself.
 """
@@ -33,7 +33,7 @@ pytestmark = [pytest.mark.filterwarnings("error"), pytest.mark.kernels]
 
 # Every Numba function the K % 16 == 0 paths call.
 LANE_KERNELS = ["_lane_tables", "_pad_example", "_conv_forward_lanes",
-                "_conv_backward_lanes", "_fill_dtw", "_dx_shifts", "_flat_offsets"]
+                "_conv_backward_lanes", "_fill_dtw", "_dx_shifts", "_flat_offsets", "_dx_lanes"]
 TOL = {np.float64: dict(rtol=1e-10, atol=1e-10), np.float32: dict(rtol=2e-4, atol=2e-4)}
 
 
@@ -98,9 +98,10 @@ def test_property_lane_kernels_as_plain_python(problem):
     ((3, 32, 32, 3), (16, 3, 3, 3), 1),   # 3x3 layer: 27 taps (not a multiple of 8)
     ((2, 7, 9, 2), (32, 3, 3, 2), 1),     # two blocks of 16 filters, P = 63
     ((3, 2, 3, 1), (16, 2, 2, 1), 0),     # P = 2 < one register tile
-    ((3, 14, 14, 16), (32, 5, 5, 16), 0),  # the course CNN's conv2: dx transposed
-    ((2, 6, 7, 16), (4, 3, 3, 16), 2),    # pad = f - 1: dx transposed with no padding
+    ((3, 14, 14, 16), (32, 5, 5, 16), 0),  # the course CNN's conv2: dx by _dx_lanes
+    ((2, 6, 7, 16), (4, 3, 3, 16), 2),    # pad = f - 1: every tap of dx reads dout
     ((2, 6, 7, 16), (4, 3, 3, 16), 3),    # pad >= f: dx by the shifts
+    ((11, 5, 4, 32), (16, 3, 3, 32), 1),  # 11 examples: a part's tiles of 8 overlap
 ])
 def test_course_like_shapes(shape, dtype):
     xs, ws, p = shape

@@ -550,22 +550,14 @@ def _conv_backward_s1(x, w2, dout, f, pad, dx, dw_parts, need_dx):
 
 
 @njit(cache=True)
-def _lane_tables(f, c, stride, pad, h, Wp, ho, wo):
-    """Offsets into one zero-padded example stored flat, (Hp, Wp, c) row-major, and the
-    taps each register tile of output positions needs.
+def _lane_tables(f, c, stride, Wp, ho, wo):
+    """Offsets into one zero-padded example stored flat, (Hp, Wp, c) row-major.
 
     ``dd[kk]`` (tap kk = (i*f + j)*c + ch) is ``(i*Wp + j)*c + ch``; ``sp[p]`` (output
     position p = r*wo + q) is ``(r*stride*Wp + q*stride)*c``; position p reads tap kk at
     ``sp[p] + dd[kk]``. Unsigned, so Numba emits no negative-index wrap-around on the
     sums (that select would cost two instructions per load in the inner loops). ``dd``
     is padded with zeros (a valid offset) to a multiple of _QB taps.
-
-    ``kr[t] = (first, end)``: the taps of the filter rows i that read at least one real
-    (not padding) input row for some position of tile t (positions ``t*_QB`` .. as the
-    forward kernel tiles them). The other taps read only zeros, so a tile skips them.
-    This halves a transposed convolution's work (dx as a forward pass over ``dout``
-    padded by f - 1: 71 % of conv2's padded rows are real); an ordinary layer with
-    padding skips little.
     """
     F = f * f * c
     F8 = (F + _QB - 1) // _QB * _QB
@@ -573,24 +565,11 @@ def _lane_tables(f, c, stride, pad, h, Wp, ho, wo):
     for i in range(f):
         for jc in range(f * c):
             dd[i * f * c + jc] = i * Wp * c + jc
-    P = ho * wo
-    sp = np.empty(P, dtype=np.uint64)
+    sp = np.empty(ho * wo, dtype=np.uint64)
     for r in range(ho):
         for q in range(wo):
             sp[r * wo + q] = (r * stride * Wp + q * stride) * c
-    nt = (P + _QB - 1) // _QB
-    kr = np.zeros((nt, 2), dtype=np.uint64)
-    for t in range(nt):
-        p0 = max(0, min(t * _QB, P - _QB))
-        r0 = p0 // wo
-        r1 = min(p0 + _QB - 1, P - 1) // wo
-        # filter row i reads padded row r*stride + i: real when pad <= it < pad + h
-        i0 = max(0, pad - r1 * stride)
-        i1 = min(f, pad + h - r0 * stride)
-        if i1 > i0:
-            kr[t, 0] = i0 * f * c
-            kr[t, 1] = i1 * f * c
-    return dd, sp, kr
+    return dd, sp
 
 
 @njit(cache=True)
@@ -608,15 +587,14 @@ def _pad_example(x, n, pad, xp, row):
 
 
 @njit(cache=True, parallel=True, fastmath=_FASTMATH)
-def _conv_forward_lanes(x, wT, bT, dd, sp, kr, pad, out4, xp, acc):
+def _conv_forward_lanes(x, wT, bT, dd, sp, pad, out4, xp, acc):
     """Forward for K a multiple of 16, any stride: the 16 filters of a block are the
     vector lanes, and a tile of _QB output positions is held in registers.
 
     ``out4[n, p, kb, l] = bT[kb, l] + sum_kk x(n, p; kk) * wT[kb, kk, l]``, with
     ``x(n, p; kk) = xp[part, sp[p] + dd[kk]]`` read from the example's zero-padded flat
     copy. ``wT`` (KB, F, 16) is the filters transposed so the 16 weights of one tap are
-    contiguous; ``out4`` is ``out`` (m, P, K) seen as (m, P, KB, 16). Tile t sums only
-    the taps ``kr[t, 0]`` .. ``kr[t, 1]`` that read real rows (:func:`_lane_tables`).
+    contiguous; ``out4`` is ``out`` (m, P, K) seen as (m, P, KB, 16).
 
     Shaped for the CPU: per tap, one vector load of ``wT[kb, kk, :]`` and _QB broadcast
     scalars feed _QB fused multiply-adds (a GEMM micro-kernel, K = lanes), no wasted
@@ -631,6 +609,7 @@ def _conv_forward_lanes(x, wT, bT, dd, sp, kr, pad, out4, xp, acc):
     """
     m = x.shape[0]
     KB = wT.shape[0]
+    F = wT.shape[1]
     P = sp.shape[0]
     nparts = xp.shape[0]
     for part in prange(nparts):
@@ -650,7 +629,7 @@ def _conv_forward_lanes(x, wT, bT, dd, sp, kr, pad, out4, xp, acc):
                     for a in range(_QB):
                         for l in range(_KL):
                             acc[part, a, l] = 0.0
-                    for kk in range(kr[pb // _QB, 0], kr[pb // _QB, 1]):
+                    for kk in range(F):
                         d = dd[kk]
                         x0 = xp[part, s0 + d]
                         x1 = xp[part, s1 + d]
@@ -777,6 +756,109 @@ def _conv_backward_lanes(x, w2, dout, dd, sp, f, pad, xp, acc, dwT_parts, dx, ne
             _dx_shifts(w2, dtw, off, n, pad, L, dxf, dx)
 
 
+@njit(cache=True, parallel=True, fastmath=_FASTMATH)
+def _dx_lanes(dout3, wF, pad, dx5, acc):
+    """Stride-1 dx for c a multiple of 16, exact: the 16 input channels of a block are
+    the vector lanes, and a register tile holds one dx position (y, z) of 8 *examples*.
+
+    ``dx[n, y, z, ch] = sum_{i, j, k} dout[n, y + pad - i, z + pad - j, k] *
+    w[k, i, j, ch]`` over the taps whose upstream cell exists. The 8 examples of a tile
+    share that set of taps, a rectangle of filter rows and columns, so the tile reads
+    only real cells, straight from ``dout`` (no padded copy), and multiplies no zero
+    padding: dx as a forward convolution of ``dout`` padded by f - 1 - pad did 40 %
+    more multiply-adds on the course CNN's conv2 even with all-padding rows skipped.
+    ``dout3`` is ``dout`` (m, ho, wo*K); ``wF`` (CB, f, f*K, 16) the filters flipped
+    and transposed: ``wF[cb, a, b*K + k, l] = w[k, f-1-a, f-1-b, cb*16 + l]``, so tap
+    (a, b) reads ``dout[n, y - pad' + a, z - pad' + b, k]`` with pad' = f - 1 - pad and
+    a filter row's taps are one contiguous run over (b, k). ``dx5`` is ``dx`` (m, h, w,
+    CB, 16). Threads split the examples; a part's last tile is shifted back to end at its
+    last example (recomputing a few, same values), and a part of fewer than 8 repeats
+    its last. ``acc`` as in the lanes forward (registers: no views of local arrays in
+    this ``prange`` body).
+    """
+    m, ho, woK = dout3.shape
+    f = wF.shape[1]
+    K = wF.shape[2] // f
+    wo = woK // K
+    h = dx5.shape[1]
+    w = dx5.shape[2]
+    CB = dx5.shape[3]
+    pp = f - 1 - pad
+    nparts = acc.shape[0]
+    for part in prange(nparts):
+        lo = part * m // nparts
+        hi = (part + 1) * m // nparts
+        for g in range(lo, hi, _QB):
+            n0 = max(lo, min(g, hi - _QB))
+            n1 = min(n0 + 1, hi - 1)
+            n2 = min(n0 + 2, hi - 1)
+            n3 = min(n0 + 3, hi - 1)
+            n4 = min(n0 + 4, hi - 1)
+            n5 = min(n0 + 5, hi - 1)
+            n6 = min(n0 + 6, hi - 1)
+            n7 = min(n0 + 7, hi - 1)
+            for y in range(h):
+                # filter rows a with a real upstream row y - pp + a in [0, ho)
+                a0 = max(0, pp - y)
+                a1 = min(f, ho + pp - y)
+                for z in range(w):
+                    b0 = max(0, pp - z)
+                    b1 = min(f, wo + pp - z)
+                    t0 = np.uint64(b0 * K)
+                    nt = np.uint64((b1 - b0) * K)
+                    u0 = np.uint64((z - pp + b0) * K)
+                    for cb in range(CB):
+                        for q in range(_QB):
+                            for l in range(_KL):
+                                acc[part, q, l] = 0.0
+                        for a in range(a0, a1):
+                            r = y - pp + a
+                            for t in range(nt):
+                                u = u0 + t
+                                g0 = dout3[n0, r, u]
+                                g1 = dout3[n1, r, u]
+                                g2 = dout3[n2, r, u]
+                                g3 = dout3[n3, r, u]
+                                g4 = dout3[n4, r, u]
+                                g5 = dout3[n5, r, u]
+                                g6 = dout3[n6, r, u]
+                                g7 = dout3[n7, r, u]
+                                for l in range(_KL):
+                                    wv = wF[cb, a, t0 + t, l]
+                                    acc[part, 0, l] += g0 * wv
+                                    acc[part, 1, l] += g1 * wv
+                                    acc[part, 2, l] += g2 * wv
+                                    acc[part, 3, l] += g3 * wv
+                                    acc[part, 4, l] += g4 * wv
+                                    acc[part, 5, l] += g5 * wv
+                                    acc[part, 6, l] += g6 * wv
+                                    acc[part, 7, l] += g7 * wv
+                        for l in range(_KL):
+                            dx5[n0, y, z, cb, l] = acc[part, 0, l]
+                            dx5[n1, y, z, cb, l] = acc[part, 1, l]
+                            dx5[n2, y, z, cb, l] = acc[part, 2, l]
+                            dx5[n3, y, z, cb, l] = acc[part, 3, l]
+                            dx5[n4, y, z, cb, l] = acc[part, 4, l]
+                            dx5[n5, y, z, cb, l] = acc[part, 5, l]
+                            dx5[n6, y, z, cb, l] = acc[part, 6, l]
+                            dx5[n7, y, z, cb, l] = acc[part, 7, l]
+
+
+def _dx_exact(w, dout, pad, h, wd):
+    """dx of a stride-1 convolution with c a multiple of 16 (:func:`_dx_lanes`)."""
+    K, f, _, c = w.shape
+    m, ho, wo, _ = dout.shape
+    CB = c // _KL
+    wF = np.ascontiguousarray(
+        w[:, ::-1, ::-1, :].reshape(K, f, f, CB, _KL).transpose(3, 1, 2, 0, 4)
+    ).reshape(CB, f, f * K, _KL)
+    dx = np.empty((m, h, wd, c), dtype=dout.dtype)
+    nparts = max(1, min(m, numba.get_num_threads()))
+    acc = np.empty((nparts, _QB, _KL), dtype=dout.dtype)
+    _dx_lanes(dout.reshape(m, ho, wo * K), wF, pad, dx.reshape(m, h, wd, CB, _KL), acc)
+    return dx
+
+
 @njit(cache=True, parallel=True)
 def _bias_grad(d, parts):
     """Column sums of ``d`` (N, K): ``parts[t, k]`` = the sum of column k over the t-th
@@ -820,30 +902,18 @@ def conv_forward(x, w, b, stride, pad, ho, wo):
     out = np.empty((m, ho, wo, K), dtype=x.dtype)
     if K % _KL == 0:
         KB = K // _KL
-        dd, sp, kr = _lane_tables(f, c, stride, pad, h, wd + 2 * pad, ho, wo)
+        dd, sp = _lane_tables(f, c, stride, wd + 2 * pad, ho, wo)
         wT = np.ascontiguousarray(w2.reshape(KB, _KL, -1).transpose(0, 2, 1))
         nparts = max(1, min(m, numba.get_num_threads()))
         xp = np.zeros((nparts, (h + 2 * pad) * (wd + 2 * pad) * c), dtype=x.dtype)
         acc = np.empty((nparts, _QB, _KL), dtype=x.dtype)
-        _conv_forward_lanes(x, wT, b.reshape(KB, _KL), dd, sp, kr, pad,
+        _conv_forward_lanes(x, wT, b.reshape(KB, _KL), dd, sp, pad,
                             out.reshape(m, ho * wo, KB, _KL), xp, acc)
     elif stride == 1:
         _conv_forward_s1(x, w2, b, f, pad, ho, wo, out)
     else:
         _conv_forward(x, w2, b, f, stride, pad, ho, wo, out)
     return out
-
-
-def _dx_transposed(w, dout, pad, h, wd):
-    """dx of a stride-1 convolution as the forward convolution of ``dout`` with the
-    flipped, transposed filters: ``dx[n, y, z, ch] = sum_{i, j, k} dout_p[n, y + i, z + j,
-    k] * w[k, f-1-i, f-1-j, ch]``, ``dout`` zero-padded by f - 1 - pad. For c a multiple
-    of 16 this runs the lanes forward kernel with the c channels as lanes, register-tiled,
-    skipping the filter rows that read only padding (1.55 against 2.05 ms for the flat
-    shifts on the course CNN's conv2 with 2 threads, before the skipping)."""
-    f = w.shape[1]
-    wt = np.ascontiguousarray(w[:, ::-1, ::-1, :].transpose(3, 1, 2, 0))
-    return conv_forward(dout, wt, np.zeros(w.shape[3], dout.dtype), 1, f - 1 - pad, h, wd)
 
 
 def conv_backward(x, w, dout, stride, pad, need_dx=True):
@@ -854,21 +924,21 @@ def conv_backward(x, w, dout, stride, pad, need_dx=True):
     below): stride 1 and K a multiple of 16, :func:`_conv_backward_lanes`; otherwise
     :func:`_conv_backward_s1` (stride 1) or :func:`_conv_backward`. Each thread
     accumulates its own part of the filter gradient; the parts are summed here. dx for
-    stride 1 and c a multiple of 16 (pad < f): :func:`_dx_transposed`.
+    stride 1 and c a multiple of 16 (pad < f): :func:`_dx_lanes`.
     """
     m, h, wd, c = x.shape
     K, f = w.shape[0], w.shape[1]
     F = f * f * c
     w2 = w.reshape(K, -1)
     nparts = max(1, min(m, numba.get_num_threads()))
-    dx_transposed = need_dx and stride == 1 and c % _KL == 0 and pad < f
-    dw_kernel_dx = need_dx and not dx_transposed
+    dx_lanes = need_dx and stride == 1 and c % _KL == 0 and pad < f
+    dw_kernel_dx = need_dx and not dx_lanes
     # a kernel told not to compute dx gets a 1-element stand-in it never touches
     dx = np.empty(x.shape if dw_kernel_dx else (1, 1, 1, 1), dtype=x.dtype)
     if stride == 1 and K % _KL == 0:
         KB = K // _KL
         ho, wo = dout.shape[1], dout.shape[2]
-        dd, sp, _ = _lane_tables(f, c, 1, pad, h, wd + 2 * pad, ho, wo)
+        dd, sp = _lane_tables(f, c, 1, wd + 2 * pad, ho, wo)
         xp = np.zeros((nparts, (h + 2 * pad) * (wd + 2 * pad) * c), dtype=x.dtype)
         acc = np.empty((nparts, _QB, _KL), dtype=x.dtype)
         dwT_parts = np.empty((nparts, KB, dd.shape[0], _KL), dtype=x.dtype)
@@ -883,8 +953,8 @@ def conv_backward(x, w, dout, stride, pad, need_dx=True):
         else:
             _conv_backward(x, w2, dout, f, stride, pad, dx, dw_parts, dw_kernel_dx)
         dw = dw_parts.sum(axis=0).reshape(w.shape)
-    if dx_transposed:
-        dx = _dx_transposed(w, dout, pad, h, wd)
+    if dx_lanes:
+        dx = _dx_exact(w, dout, pad, h, wd)
     return (dx if need_dx else None), dw
 
 
@@ -903,3 +973,6 @@ def precompile() -> None:
                 conv_backward(x, w, out, stride, 1)
                 conv_backward(x, w, out, stride, 1, need_dx=False)
                 bias_grad(out)
+        x16 = np.zeros((1, 3, 3, _KL), dtype=dtype)  # c a multiple of 16: dx by _dx_lanes
+        conv_backward(x16, np.zeros((4, 3, 3, _KL), dtype=dtype),
+                      np.zeros((1, 3, 3, 4), dtype=dtype), 1, 1)
