@@ -30,6 +30,11 @@ SHAPES = [
     ("LeNet-5 conv1: 6 5x5 filters, (64,28,28,1), pad 2", (BATCH, 28, 28, 1), (6, 5, 5, 1), 1, 2),
     ("LeNet-5 conv2: 16 5x5 filters, (64,14,14,6)", (BATCH, 14, 14, 6), (16, 5, 5, 6), 1, 0),
     ("16 3x3 filters, (64,32,32,3), pad 1", (BATCH, 32, 32, 3), (16, 3, 3, 3), 1, 1),
+    # assignment 3's CNN (benchmarks/bench_step.py)
+    ("Assignment 3 conv1: 16 5x5 filters, (64,28,28,1), pad 2", (BATCH, 28, 28, 1),
+     (16, 5, 5, 1), 1, 2),
+    ("Assignment 3 conv2: 32 5x5 filters, (64,14,14,16)", (BATCH, 14, 14, 16),
+     (32, 5, 5, 16), 1, 0),
 ]
 
 

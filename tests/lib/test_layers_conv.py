@@ -215,6 +215,22 @@ def test_max_pool_gradient_goes_to_the_first_argmax_only():
     np.testing.assert_array_equal(dx[0, :, :, 0], [[0.0, 5.0], [0.0, 0.0]])
 
 
+def test_max_pool_2x2_scans_like_every_other_size_also_with_nan():
+    # 2x2 windows take a register path; it must keep the row-major scan's "first
+    # maximum, strict >" also where NaN makes the order matter
+    rng = np.random.default_rng(5)
+    x = rng.integers(-2, 3, (3, 6, 8, 5)).astype(np.float32)
+    x[rng.random(x.shape) < 0.2] = np.nan
+    out, cache = layers.max_pool_forward(x, size=2, stride=2)
+    windows = x.reshape(3, 3, 2, 4, 2, 5).transpose(0, 1, 3, 5, 2, 4).reshape(-1, 4)
+    best, arg = windows[:, 0].copy(), np.zeros(len(windows), np.int64)
+    for k in (1, 2, 3):
+        take = windows[:, k] > best
+        best[take], arg[take] = windows[take, k], k
+    np.testing.assert_array_equal(out.reshape(-1), best)
+    np.testing.assert_array_equal(cache.argmax.reshape(-1), arg)
+
+
 def test_max_pool_windows_past_16x16_keep_an_int64_argmax():
     rng = np.random.default_rng(3)
     x = rng.integers(-2, 3, (2, 34, 17, 3)).astype(np.float64)  # ties, 2 windows of 17x17

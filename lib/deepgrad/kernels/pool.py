@@ -32,14 +32,37 @@ def _max_pool_forward(x, size, stride, ho, wo, out, arg):
     """``out[n, r, q, ch]`` = max of the window; ``arg`` = its first argmax ``i*size + j``.
 
     The running maximum is kept with selects, not a branch, so the channel loop
-    vectorizes: every tap stores ``out`` and ``arg`` whether or not they changed."""
+    vectorizes. 2 x 2 windows (every pool of the course) compare their four values in
+    registers; other sizes store ``out`` and ``arg`` after every tap."""
     m, h, w, c = x.shape
+    a0 = arg.dtype.type(0)
+    a1 = arg.dtype.type(1)
+    a2 = arg.dtype.type(2)
+    a3 = arg.dtype.type(3)
     for nr in prange(m * ho):
         n = nr // ho
         r = nr - n * ho
         for q in range(wo):
             y0 = r * stride
             x0 = q * stride
+            if size == 2:
+                for ch in range(c):
+                    v0 = x[n, y0, x0, ch]
+                    v1 = x[n, y0, x0 + 1, ch]
+                    v2 = x[n, y0 + 1, x0, ch]
+                    v3 = x[n, y0 + 1, x0 + 1, ch]
+                    # the same row-major scan as below: strict ">" keeps the first
+                    # maximum (and a NaN is never taken after the first value)
+                    b = v1 > v0
+                    best = v1 if b else v0
+                    k = a1 if b else a0
+                    b = v2 > best
+                    best = v2 if b else best
+                    k = a2 if b else k
+                    b = v3 > best
+                    out[n, r, q, ch] = v3 if b else best
+                    arg[n, r, q, ch] = a3 if b else k
+                continue
             for ch in range(c):
                 out[n, r, q, ch] = x[n, y0, x0, ch]
                 arg[n, r, q, ch] = 0
