@@ -85,7 +85,9 @@ def instruction_set() -> str:
     (avx512f avx512bw avx512vl avx512_vnni avx512_bf16), LLVM host CPU znver4": the model
     and the widest vector extensions from /proc/cpuinfo (Linux; elsewhere only what the
     platform module and LLVM say), and the CPU Numba compiles for (LLVM's host CPU, or
-    ``NUMBA_CPU_NAME`` when it is set)."""
+    ``NUMBA_CPU_NAME`` and the widest extension of ``NUMBA_CPU_FEATURES`` when they are
+    set), and PyTorch's ISA limits when set (``ATEN_CPU_CAPABILITY``,
+    ``ONEDNN_MAX_CPU_ISA``)."""
     model, flags = "", set()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -112,6 +114,15 @@ def instruction_set() -> str:
         pass
     if os.environ.get("NUMBA_CPU_NAME"):
         parts.append(f"NUMBA_CPU_NAME={os.environ['NUMBA_CPU_NAME']}")
+    features = os.environ.get("NUMBA_CPU_FEATURES")
+    if features:  # without it, NUMBA_CPU_NAME keeps the host's features (AVX-512 here)
+        enabled = set(features.replace(",", " ").split())
+        widest = ("AVX-512" if "+avx512f" in enabled else "AVX2" if "+avx2" in enabled
+                  else "no AVX2")
+        parts.append(f"NUMBA_CPU_FEATURES: {widest}")
+    for name in ("ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA"):  # PyTorch's own limits
+        if os.environ.get(name):
+            parts.append(f"{name}={os.environ[name]}")
     return ", ".join(parts)
 
 

@@ -20,6 +20,15 @@ def test_instruction_set_is_one_non_empty_line():
     assert platform.machine() in line
 
 
+def test_instruction_set_names_an_isa_numba_was_limited_to(monkeypatch):
+    monkeypatch.setenv("NUMBA_CPU_NAME", "haswell")
+    monkeypatch.setenv("NUMBA_CPU_FEATURES", "+avx,+avx2,+fma,+sse4.2")
+    monkeypatch.setenv("ATEN_CPU_CAPABILITY", "avx2")
+    line = timing.instruction_set()
+    assert "NUMBA_CPU_NAME=haswell" in line and "NUMBA_CPU_FEATURES: AVX2" in line
+    assert "ATEN_CPU_CAPABILITY=avx2" in line
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_deepgrad_step_agrees_with_torch(dtype):
     pytest.importorskip("torch")
