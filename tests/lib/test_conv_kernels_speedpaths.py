@@ -1,14 +1,15 @@
 """The convolution speed paths (filters as vector lanes, K a multiple of 16; dx with the
 channels as lanes, c a multiple of 16) against independent references.
 
-tests/lib/test_layers_conv.py draws K in 1..4, so it never reaches
-``deepgrad.kernels.conv._conv_forward_lanes`` / ``_conv_backward_lanes``. Here K is 16
-or 32, with shapes chosen to hit the awkward cases of those kernels: fewer output
-positions than a register tile (P < 8), a last tile that overlaps the one before, taps
-not a multiple of 8, stride > 1 (forward), padding, both dtypes. c is drawn from 1-3 and
-16, so dx also runs with the channels as lanes (``_dx_lanes``), for any K. The same checks run
-with the kernels as plain Python (``.py_func``, what ``NUMBA_DISABLE_JIT=1`` runs) and
-once under ``NUMBA_DISABLE_JIT=1`` itself.
+tests/lib/test_layers_conv.py draws K in 1..4, so it never reaches the lanes kernels
+(``deepgrad.kernels.lane_tiles``). Here K is 16 or 32, with shapes chosen to hit the
+awkward cases of those kernels: fewer output positions than a register tile (P < 8), a
+last tile that overlaps the one before, taps not a multiple of 8, stride > 1 (forward),
+padding, both dtypes. c is drawn from 1-3 and 16, so dx also runs with the channels as
+lanes (``dx_q*``), for any K. Compiled, the kernels run at this CPU's tile width
+(``conv.tile_width``); the same checks run with the kernels of *every* rendered width as
+plain Python (``.py_func``, what ``NUMBA_DISABLE_JIT=1`` runs), and once under
+``NUMBA_DISABLE_JIT=1`` itself. lane_tiles.py must be what its template renders.
 """
 
 from __future__ import annotations
@@ -26,23 +27,29 @@ from hypothesis import strategies as st
 
 from deepgrad import layers
 from deepgrad.kernels import conv as kconv
+from deepgrad.kernels import lane_tiles, lane_tiles_template
 from tests.support.reference import numpy_conv_backward, numpy_conv_forward
 from tests.support.strategies import conv_problems
 
 pytestmark = [pytest.mark.filterwarnings("error"), pytest.mark.kernels]
 
-# Every Numba function the K % 16 == 0 paths call.
-LANE_KERNELS = ["_lane_tables", "_pad_example", "_conv_forward_lanes",
-                "_conv_backward_lanes", "_fill_dtw", "_dx_shifts", "_flat_offsets", "_dx_lanes"]
+# Every Numba function of conv.py the K % 16 == 0 paths call (and lane_tiles' below).
+LANE_KERNELS = ["_lane_tables", "_dx_by_shifts", "_fill_dtw", "_dx_shifts", "_flat_offsets"]
 TOL = {np.float64: dict(rtol=1e-10, atol=1e-10), np.float32: dict(rtol=2e-4, atol=2e-4)}
 
 
 @contextlib.contextmanager
-def plain_python():
+def plain_python(width):
+    """The lanes paths as plain Python, with the tiles of ``width`` for every dtype."""
+    tiles = tuple(k.py_func for k in lane_tiles.TILES[width])
     with contextlib.ExitStack() as stack:
         for name in LANE_KERNELS:
             kernel = getattr(kconv, name)
             stack.enter_context(mock.patch.object(kconv, name, kernel.py_func))
+        stack.enter_context(mock.patch.object(lane_tiles, "pad_example",
+                                              lane_tiles.pad_example.py_func))
+        stack.enter_context(mock.patch.object(
+            kconv, "_lane_kernels", lambda dtype: (width, *tiles)))
         yield
 
 
@@ -83,13 +90,40 @@ def test_property_transposed_dx_matches_numpy(problem):
     check(*problem)
 
 
-@settings(max_examples=12)
+@pytest.mark.parametrize("width", lane_tiles_template.WIDTHS)
+@settings(max_examples=8)
 @given(problem=lane_problems)
-def test_property_lane_kernels_as_plain_python(problem):
+def test_property_lane_kernels_as_plain_python(width, problem):
     x, w, b, s, p, dout = problem
     assume(x.shape[0] * dout.shape[1] * dout.shape[2] <= 60)  # plain Python is slow
-    with plain_python():
+    with plain_python(width):
         check(x, w, b, s, p, dout)
+
+
+def test_lane_tiles_is_rendered_from_its_template():
+    assert lane_tiles_template.main(["--check"]) == 0
+    assert set(lane_tiles.TILES) == set(lane_tiles_template.WIDTHS)
+
+
+def test_tile_width_fits_the_registers():
+    """Half the vector registers hold the tile's accumulators (16 lanes a row)."""
+    cases = {(64, 32): (8, 8), (32, 16): (4, 4), (16, 16): (4, 4), (16, 32): (4, 4)}
+    for registers, widths in cases.items():
+        with mock.patch.object(kconv, "vector_registers", lambda r=registers: r):
+            assert (kconv.tile_width(np.float32), kconv.tile_width(np.float64)) == widths
+    assert kconv.tile_width(np.float32) in lane_tiles.TILES
+
+
+def test_vector_registers_follow_numba_cpu_features():
+    features = {"+avx512f,+avx2,+avx": (64, 32), "+avx2,+avx,-avx512f": (32, 16),
+                "+sse4.2,-avx": (16, 16), "+neon": (16, 32)}
+    for flags, registers in features.items():
+        kconv.vector_registers.cache_clear()
+        try:
+            with mock.patch("numba.core.config.CPU_FEATURES", flags):
+                assert kconv.vector_registers() == registers
+        finally:
+            kconv.vector_registers.cache_clear()
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -98,7 +132,7 @@ def test_property_lane_kernels_as_plain_python(problem):
     ((3, 32, 32, 3), (16, 3, 3, 3), 1),   # 3x3 layer: 27 taps (not a multiple of 8)
     ((2, 7, 9, 2), (32, 3, 3, 2), 1),     # two blocks of 16 filters, P = 63
     ((3, 2, 3, 1), (16, 2, 2, 1), 0),     # P = 2 < one register tile
-    ((3, 14, 14, 16), (32, 5, 5, 16), 0),  # the course CNN's conv2: dx by _dx_lanes
+    ((3, 14, 14, 16), (32, 5, 5, 16), 0),  # the course CNN's conv2: dx by dx_q*
     ((2, 6, 7, 16), (4, 3, 3, 16), 2),    # pad = f - 1: every tap of dx reads dout
     ((2, 6, 7, 16), (4, 3, 3, 16), 3),    # pad >= f: dx by the shifts
     ((11, 5, 4, 32), (16, 3, 3, 32), 1),  # 11 examples: a part's tiles of 8 overlap

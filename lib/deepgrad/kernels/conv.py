@@ -4,9 +4,11 @@ Layout: volumes ``(m, h, w, c)``, filters ``(K, f, f, c)`` read as ``w2 = w.resh
 (tap ``kk = (i*f + j)*c + ch``, F = f*f*c), outputs ``(m, ho, wo, K)``; one float dtype.
 :func:`conv_forward` / :func:`conv_backward` pick the kernel for the shapes:
 
-- K a multiple of 16: the filters are the 16 vector lanes and a register tile holds 8
-  output positions (:func:`_conv_forward_lanes`, any stride) or 8 taps of the filter
-  gradient (:func:`_conv_backward_lanes`, stride 1; its dx by the shifts below);
+- K a multiple of 16: the filters are the 16 vector lanes and a register tile holds Q
+  output positions (``lane_tiles.forward_q*``, any stride) or Q taps of the filter
+  gradient (``lane_tiles.dw_q*``, stride 1), Q = :func:`tile_width` for the CPU and
+  dtype; dx for c a multiple of 16 with the channels as lanes (``lane_tiles.dx_q*``),
+  else by the shifts below (:func:`_dx_by_shifts`);
 - otherwise stride 1: each example is copied once, zero-padded, into a flat vector, and
   every tap is a shifted slice of it (:func:`_conv_forward_s1`, :func:`_conv_backward_s1`,
   :func:`_dx_shifts`);
@@ -26,9 +28,13 @@ What was tried, and what it measured: docs/kernels.md.
 
 from __future__ import annotations
 
+import functools
+
 import numba
 import numpy as np
 from numba import njit, prange
+
+from deepgrad.kernels.lane_tiles import FASTMATH, LANES, TILES
 
 __all__ = ["conv_forward", "conv_backward", "bias_grad", "precompile"]
 
@@ -87,10 +93,9 @@ def _col2im(cols, f, stride, pad, ho, wo, dx):
 
 # Reassociation and FMA contraction let LLVM vectorize the sums over filters; no
 # "nnan"/"ninf" (a NaN in the data must stay a NaN, not become undefined behaviour).
-_FASTMATH = {"reassoc", "contract", "nsz", "arcp"}
+_FASTMATH = FASTMATH
 # Tile sizes (compile-time constants: Numba freezes module globals into the kernels).
-_KL = 16  # filters per vector: one 512-bit register of float32 (two of float64)
-_QB = 8   # output positions per register tile (forward) / filter taps per tile (dw)
+_KL = LANES  # filters (or channels) per vector of the lanes kernels (lane_tiles.py)
 _TB = 4096  # values of the upstream gradient per chunk of the dx sweeps (16 KB float32)
 
 
@@ -550,17 +555,17 @@ def _conv_backward_s1(x, w2, dout, f, pad, dx, dw_parts, need_dx):
 
 
 @njit(cache=True)
-def _lane_tables(f, c, stride, Wp, ho, wo):
+def _lane_tables(f, c, stride, Wp, ho, wo, q):
     """Offsets into one zero-padded example stored flat, (Hp, Wp, c) row-major.
 
     ``dd[kk]`` (tap kk = (i*f + j)*c + ch) is ``(i*Wp + j)*c + ch``; ``sp[p]`` (output
     position p = r*wo + q) is ``(r*stride*Wp + q*stride)*c``; position p reads tap kk at
     ``sp[p] + dd[kk]``. Unsigned, so Numba emits no negative-index wrap-around on the
     sums (that select would cost two instructions per load in the inner loops). ``dd``
-    is padded with zeros (a valid offset) to a multiple of _QB taps.
+    is padded with zeros (a valid offset) to a multiple of q taps (the dw tile's width).
     """
     F = f * f * c
-    F8 = (F + _QB - 1) // _QB * _QB
+    F8 = (F + q - 1) // q * q
     dd = np.zeros(F8, dtype=np.uint64)
     for i in range(f):
         for jc in range(f * c):
@@ -572,280 +577,69 @@ def _lane_tables(f, c, stride, Wp, ho, wo):
     return dd, sp
 
 
-@njit(cache=True)
-def _pad_example(x, n, pad, xp, row):
-    """Write example n of ``x`` (m, h, w, c) into ``xp[row]``, the flat (Hp, Wp, c)
-    zero-padded layout. Only the interior is written: the border keeps its zeros."""
-    h = x.shape[1]
-    w = x.shape[2]
-    c = x.shape[3]
-    for y in range(h):
-        o = np.uint64(((y + pad) * (w + 2 * pad) + pad) * c)
-        for xx in range(w):
-            for ch in range(c):
-                xp[row, o + np.uint64(xx * c + ch)] = x[n, y, xx, ch]
-
-
 @njit(cache=True, parallel=True, fastmath=_FASTMATH)
-def _conv_forward_lanes(x, wT, bT, dd, sp, pad, out4, xp, acc):
-    """Forward for K a multiple of 16, any stride: the 16 filters of a block are the
-    vector lanes, and a tile of _QB output positions is held in registers.
-
-    ``out4[n, p, kb, l] = bT[kb, l] + sum_kk x(n, p; kk) * wT[kb, kk, l]``, with
-    ``x(n, p; kk) = xp[part, sp[p] + dd[kk]]`` read from the example's zero-padded flat
-    copy. ``wT`` (KB, F, 16) is the filters transposed so the 16 weights of one tap are
-    contiguous; ``out4`` is ``out`` (m, P, K) seen as (m, P, KB, 16).
-
-    Shaped for the CPU: per tap, one vector load of ``wT[kb, kk, :]`` and _QB broadcast
-    scalars feed _QB fused multiply-adds (a GEMM micro-kernel, K = lanes), no wasted
-    columns, no im2col, and the output is written in its final (n, p, k) layout. The
-    _QB accumulators ``acc[part, a, :]`` stay in registers for the whole loop over taps
-    because LLVM can prove they alias nothing else -- *which holds only while this
-    prange body makes no array views of local arrays* (Numba then marks the parallel
-    body's array arguments ``noalias``). A view of a local array here (``v = buf[i:j]``)
-    silently costs 3-4x. The last tile is shifted back to end at position P - 1 (it
-    recomputes a few positions, same values); if P < _QB, positions repeat. The tile
-    is spelled out for _QB = 8 (``s0..s7``, ``x0..x7``).
-    """
-    m = x.shape[0]
-    KB = wT.shape[0]
-    F = wT.shape[1]
-    P = sp.shape[0]
-    nparts = xp.shape[0]
-    for part in prange(nparts):
-        for n in range(part * m // nparts, (part + 1) * m // nparts):
-            _pad_example(x, n, pad, xp, part)
-            for kb in range(KB):
-                for pb in range(0, P, _QB):
-                    p0 = max(0, min(pb, P - _QB))
-                    s0 = sp[p0]
-                    s1 = sp[min(p0 + 1, P - 1)]
-                    s2 = sp[min(p0 + 2, P - 1)]
-                    s3 = sp[min(p0 + 3, P - 1)]
-                    s4 = sp[min(p0 + 4, P - 1)]
-                    s5 = sp[min(p0 + 5, P - 1)]
-                    s6 = sp[min(p0 + 6, P - 1)]
-                    s7 = sp[min(p0 + 7, P - 1)]
-                    for a in range(_QB):
-                        for l in range(_KL):
-                            acc[part, a, l] = 0.0
-                    for kk in range(F):
-                        d = dd[kk]
-                        x0 = xp[part, s0 + d]
-                        x1 = xp[part, s1 + d]
-                        x2 = xp[part, s2 + d]
-                        x3 = xp[part, s3 + d]
-                        x4 = xp[part, s4 + d]
-                        x5 = xp[part, s5 + d]
-                        x6 = xp[part, s6 + d]
-                        x7 = xp[part, s7 + d]
-                        for l in range(_KL):
-                            wv = wT[kb, kk, l]
-                            acc[part, 0, l] += x0 * wv
-                            acc[part, 1, l] += x1 * wv
-                            acc[part, 2, l] += x2 * wv
-                            acc[part, 3, l] += x3 * wv
-                            acc[part, 4, l] += x4 * wv
-                            acc[part, 5, l] += x5 * wv
-                            acc[part, 6, l] += x6 * wv
-                            acc[part, 7, l] += x7 * wv
-                    q1 = min(p0 + 1, P - 1)
-                    q2 = min(p0 + 2, P - 1)
-                    q3 = min(p0 + 3, P - 1)
-                    q4 = min(p0 + 4, P - 1)
-                    q5 = min(p0 + 5, P - 1)
-                    q6 = min(p0 + 6, P - 1)
-                    q7 = min(p0 + 7, P - 1)
-                    for l in range(_KL):
-                        bl = bT[kb, l]
-                        out4[n, p0, kb, l] = acc[part, 0, l] + bl
-                        out4[n, q1, kb, l] = acc[part, 1, l] + bl
-                        out4[n, q2, kb, l] = acc[part, 2, l] + bl
-                        out4[n, q3, kb, l] = acc[part, 3, l] + bl
-                        out4[n, q4, kb, l] = acc[part, 4, l] + bl
-                        out4[n, q5, kb, l] = acc[part, 5, l] + bl
-                        out4[n, q6, kb, l] = acc[part, 6, l] + bl
-                        out4[n, q7, kb, l] = acc[part, 7, l] + bl
-
-
-@njit(cache=True, parallel=True, fastmath=_FASTMATH)
-def _conv_backward_lanes(x, w2, dout, dd, sp, f, pad, xp, acc, dwT_parts, dx, need_dx):
-    """Stride-1 backward for K a multiple of 16: the filter gradient with filters as
-    lanes, dx by flat shifts.
-
-    First loop (one chunk of examples per thread):
-    ``dwT_parts[part, kb, kk, l] = sum_{n, p} x(n, p; kk) * dout4[n, p, kb, l]`` over the
-    chunk, ``x(n, p; kk) = xp[part, sp[p] + dd[kk]]`` as in :func:`_conv_forward_lanes`.
-    The register tile is _QB taps x 16 filters: per output position one vector load of
-    the upstream gradient and _QB broadcast inputs feed _QB multiply-adds, summed over
-    all P positions before the tile is written (``acc``, kept in registers: this loop,
-    too, must make no views of local arrays). ``dd`` has zero offsets past the F real
-    taps, so the last tile runs into rows F.. of ``dwT_parts``, which the caller drops.
-
-    Second loop (examples over the threads): ``dx[n]`` by :func:`_dx_shifts`, the
-    stride-1 shift method, on ``dout`` made filter-major (:func:`_fill_dtw`).
-    """
-    m, h, w, c = x.shape
+def _dx_by_shifts(w2, dout, f, pad, nparts, dx):
+    """Stride-1 dx by the flat shifts (:func:`_dx_shifts`), examples split over
+    ``nparts`` threads: the dx of the lanes path when c is not a multiple of 16."""
+    m, h, w, c = dx.shape
     _, ho, wo, K = dout.shape
-    KB = K // _KL
-    F8 = dd.shape[0]
-    P = sp.shape[0]
-    nparts = xp.shape[0]
-    dout4 = dout.reshape(m, P, KB, _KL)
-    for part in prange(nparts):
-        for kb in range(KB):
-            for kk in range(F8):
-                for l in range(_KL):
-                    dwT_parts[part, kb, kk, l] = 0.0
-        for n in range(part * m // nparts, (part + 1) * m // nparts):
-            _pad_example(x, n, pad, xp, part)
-            for kb in range(KB):
-                for k0 in range(0, F8, _QB):
-                    d0 = dd[k0]
-                    d1 = dd[k0 + 1]
-                    d2 = dd[k0 + 2]
-                    d3 = dd[k0 + 3]
-                    d4 = dd[k0 + 4]
-                    d5 = dd[k0 + 5]
-                    d6 = dd[k0 + 6]
-                    d7 = dd[k0 + 7]
-                    for j in range(_QB):
-                        for l in range(_KL):
-                            acc[part, j, l] = 0.0
-                    for p in range(P):
-                        s = sp[p]
-                        x0 = xp[part, s + d0]
-                        x1 = xp[part, s + d1]
-                        x2 = xp[part, s + d2]
-                        x3 = xp[part, s + d3]
-                        x4 = xp[part, s + d4]
-                        x5 = xp[part, s + d5]
-                        x6 = xp[part, s + d6]
-                        x7 = xp[part, s + d7]
-                        for l in range(_KL):
-                            g = dout4[n, p, kb, l]
-                            acc[part, 0, l] += x0 * g
-                            acc[part, 1, l] += x1 * g
-                            acc[part, 2, l] += x2 * g
-                            acc[part, 3, l] += x3 * g
-                            acc[part, 4, l] += x4 * g
-                            acc[part, 5, l] += x5 * g
-                            acc[part, 6, l] += x6 * g
-                            acc[part, 7, l] += x7 * g
-                    for l in range(_KL):  # one vector per row (see the forward's last loop)
-                        dwT_parts[part, kb, k0, l] += acc[part, 0, l]
-                        dwT_parts[part, kb, k0 + 1, l] += acc[part, 1, l]
-                        dwT_parts[part, kb, k0 + 2, l] += acc[part, 2, l]
-                        dwT_parts[part, kb, k0 + 3, l] += acc[part, 3, l]
-                        dwT_parts[part, kb, k0 + 4, l] += acc[part, 4, l]
-                        dwT_parts[part, kb, k0 + 5, l] += acc[part, 5, l]
-                        dwT_parts[part, kb, k0 + 6, l] += acc[part, 6, l]
-                        dwT_parts[part, kb, k0 + 7, l] += acc[part, 7, l]
-    if not need_dx:
-        return
     Wp = w + 2 * pad
     L = (h + 2 * pad) * Wp + f
     T = ho * Wp
     T16 = (T + 15) // 16 * 16  # dx sweeps padded: no scalar remainder loop
     off = _flat_offsets(f, c, L, Wp)
     for part in prange(nparts):
-        dtw = np.zeros((K, T16), dtype=x.dtype)
-        dxf = np.empty(c * L + T16 - T, dtype=x.dtype)
+        dtw = np.zeros((K, T16), dtype=dx.dtype)
+        dxf = np.empty(c * L + T16 - T, dtype=dx.dtype)
         for n in range(part * m // nparts, (part + 1) * m // nparts):
             _fill_dtw(dout, n, Wp, dtw)
             _dx_shifts(w2, dtw, off, n, pad, L, dxf, dx)
 
 
-@njit(cache=True, parallel=True, fastmath=_FASTMATH)
-def _dx_lanes(dout3, wF, pad, dx5, acc):
-    """Stride-1 dx for c a multiple of 16, exact: the 16 input channels of a block are
-    the vector lanes, and a register tile holds one dx position (y, z) of 8 *examples*.
+@functools.lru_cache(maxsize=None)
+def vector_registers() -> tuple[int, int]:
+    """``(bytes, count)`` of the vector registers of the CPU Numba compiles for:
+    ``NUMBA_CPU_FEATURES`` when set, else the host's features as LLVM sees them.
+    AVX-512: 32 of 64 bytes; AVX/AVX2: 16 of 32; NEON: 32 of 16; else (SSE) 16 of 16."""
+    from numba.core import config
+    features = config.CPU_FEATURES
+    if features is None:
+        import llvmlite.binding as llvm
+        features = llvm.get_host_cpu_features().flatten()
+    enabled = set(features.split(","))
+    if "+avx512f" in enabled:
+        return 64, 32
+    if "+avx" in enabled:
+        return 32, 16
+    if "+neon" in enabled:
+        return 16, 32
+    return 16, 16
 
-    ``dx[n, y, z, ch] = sum_{i, j, k} dout[n, y + pad - i, z + pad - j, k] *
-    w[k, i, j, ch]`` over the taps whose upstream cell exists. The 8 examples of a tile
-    share that set of taps, a rectangle of filter rows and columns, so the tile reads
-    only real cells, straight from ``dout`` (no padded copy), and multiplies no zero
-    padding: dx as a forward convolution of ``dout`` padded by f - 1 - pad did 40 %
-    more multiply-adds on the course CNN's conv2 even with all-padding rows skipped.
-    ``dout3`` is ``dout`` (m, ho, wo*K); ``wF`` (CB, f, f*K, 16) the filters flipped
-    and transposed: ``wF[cb, a, b*K + k, l] = w[k, f-1-a, f-1-b, cb*16 + l]``, so tap
-    (a, b) reads ``dout[n, y - pad' + a, z - pad' + b, k]`` with pad' = f - 1 - pad and
-    a filter row's taps are one contiguous run over (b, k). ``dx5`` is ``dx`` (m, h, w,
-    CB, 16). Threads split the examples; a part's last tile is shifted back to end at its
-    last example (recomputing a few, same values), and a part of fewer than 8 repeats
-    its last. ``acc`` as in the lanes forward (registers: no views of local arrays in
-    this ``prange`` body).
+
+def tile_width(dtype) -> int:
+    """Output positions (forward), taps (dw) or examples (dx) per register tile of the
+    lanes kernels, for the CPU Numba compiles for and ``dtype``.
+
+    Half the vector registers hold the tile's accumulators, a row of 16 lanes each, and
+    the width is kept within 4..8: float32 tiles are 8 wide with AVX-512 and 4 with
+    AVX2, float64 ones 8 and 4. Wider and narrower tiles were measured slower (LLVM
+    keeps neither 16 nor 2 in vector registers; docs/kernels.md). Numba keys its cache
+    by CPU, so a cache built on one CPU and used on another holds each one's own width.
     """
-    m, ho, woK = dout3.shape
-    f = wF.shape[1]
-    K = wF.shape[2] // f
-    wo = woK // K
-    h = dx5.shape[1]
-    w = dx5.shape[2]
-    CB = dx5.shape[3]
-    pp = f - 1 - pad
-    nparts = acc.shape[0]
-    for part in prange(nparts):
-        lo = part * m // nparts
-        hi = (part + 1) * m // nparts
-        for g in range(lo, hi, _QB):
-            n0 = max(lo, min(g, hi - _QB))
-            n1 = min(n0 + 1, hi - 1)
-            n2 = min(n0 + 2, hi - 1)
-            n3 = min(n0 + 3, hi - 1)
-            n4 = min(n0 + 4, hi - 1)
-            n5 = min(n0 + 5, hi - 1)
-            n6 = min(n0 + 6, hi - 1)
-            n7 = min(n0 + 7, hi - 1)
-            for y in range(h):
-                # filter rows a with a real upstream row y - pp + a in [0, ho)
-                a0 = max(0, pp - y)
-                a1 = min(f, ho + pp - y)
-                for z in range(w):
-                    b0 = max(0, pp - z)
-                    b1 = min(f, wo + pp - z)
-                    t0 = np.uint64(b0 * K)
-                    nt = np.uint64((b1 - b0) * K)
-                    u0 = np.uint64((z - pp + b0) * K)
-                    for cb in range(CB):
-                        for q in range(_QB):
-                            for l in range(_KL):
-                                acc[part, q, l] = 0.0
-                        for a in range(a0, a1):
-                            r = y - pp + a
-                            for t in range(nt):
-                                u = u0 + t
-                                g0 = dout3[n0, r, u]
-                                g1 = dout3[n1, r, u]
-                                g2 = dout3[n2, r, u]
-                                g3 = dout3[n3, r, u]
-                                g4 = dout3[n4, r, u]
-                                g5 = dout3[n5, r, u]
-                                g6 = dout3[n6, r, u]
-                                g7 = dout3[n7, r, u]
-                                for l in range(_KL):
-                                    wv = wF[cb, a, t0 + t, l]
-                                    acc[part, 0, l] += g0 * wv
-                                    acc[part, 1, l] += g1 * wv
-                                    acc[part, 2, l] += g2 * wv
-                                    acc[part, 3, l] += g3 * wv
-                                    acc[part, 4, l] += g4 * wv
-                                    acc[part, 5, l] += g5 * wv
-                                    acc[part, 6, l] += g6 * wv
-                                    acc[part, 7, l] += g7 * wv
-                        for l in range(_KL):
-                            dx5[n0, y, z, cb, l] = acc[part, 0, l]
-                            dx5[n1, y, z, cb, l] = acc[part, 1, l]
-                            dx5[n2, y, z, cb, l] = acc[part, 2, l]
-                            dx5[n3, y, z, cb, l] = acc[part, 3, l]
-                            dx5[n4, y, z, cb, l] = acc[part, 4, l]
-                            dx5[n5, y, z, cb, l] = acc[part, 5, l]
-                            dx5[n6, y, z, cb, l] = acc[part, 6, l]
-                            dx5[n7, y, z, cb, l] = acc[part, 7, l]
+    vector_bytes, registers = vector_registers()
+    row = max(1, _KL * np.dtype(dtype).itemsize // vector_bytes)
+    return max(4, min(8, registers // 2 // row))
+
+
+def _lane_kernels(dtype):
+    """``(q, forward, dw, dx)``: the lanes kernels of the tile width for ``dtype``
+    (:func:`tile_width`; lane_tiles.py)."""
+    q = tile_width(dtype)
+    return (q, *TILES[q])
 
 
 def _dx_exact(w, dout, pad, h, wd):
-    """dx of a stride-1 convolution with c a multiple of 16 (:func:`_dx_lanes`)."""
+    """dx of a stride-1 convolution with c a multiple of 16 (``lane_tiles.dx_q*``)."""
     K, f, _, c = w.shape
     m, ho, wo, _ = dout.shape
     CB = c // _KL
@@ -854,8 +648,9 @@ def _dx_exact(w, dout, pad, h, wd):
     ).reshape(CB, f, f * K, _KL)
     dx = np.empty((m, h, wd, c), dtype=dout.dtype)
     nparts = max(1, min(m, numba.get_num_threads()))
-    acc = np.empty((nparts, _QB, _KL), dtype=dout.dtype)
-    _dx_lanes(dout.reshape(m, ho, wo * K), wF, pad, dx.reshape(m, h, wd, CB, _KL), acc)
+    q, _, _, dx_lanes = _lane_kernels(dout.dtype)
+    acc = np.empty((nparts, q, _KL), dtype=dout.dtype)
+    dx_lanes(dout.reshape(m, ho, wo * K), wF, pad, dx.reshape(m, h, wd, CB, _KL), acc)
     return dx
 
 
@@ -893,7 +688,7 @@ def conv_forward(x, w, b, stride, pad, ho, wo):
     """The convolution output (m, ho, wo, K) through the fastest kernel for the shapes.
 
     Arguments as validated by :func:`deepgrad.layers.conv_forward` (C-contiguous, one
-    float dtype, consistent shapes). K a multiple of 16: :func:`_conv_forward_lanes`
+    float dtype, consistent shapes). K a multiple of 16: ``lane_tiles.forward_q*``
     (any stride); otherwise :func:`_conv_forward_s1` (stride 1) or :func:`_conv_forward`.
     """
     m, h, wd, c = x.shape
@@ -902,13 +697,14 @@ def conv_forward(x, w, b, stride, pad, ho, wo):
     out = np.empty((m, ho, wo, K), dtype=x.dtype)
     if K % _KL == 0:
         KB = K // _KL
-        dd, sp = _lane_tables(f, c, stride, wd + 2 * pad, ho, wo)
+        q, forward, _, _ = _lane_kernels(x.dtype)
+        dd, sp = _lane_tables(f, c, stride, wd + 2 * pad, ho, wo, q)
         wT = np.ascontiguousarray(w2.reshape(KB, _KL, -1).transpose(0, 2, 1))
         nparts = max(1, min(m, numba.get_num_threads()))
         xp = np.zeros((nparts, (h + 2 * pad) * (wd + 2 * pad) * c), dtype=x.dtype)
-        acc = np.empty((nparts, _QB, _KL), dtype=x.dtype)
-        _conv_forward_lanes(x, wT, b.reshape(KB, _KL), dd, sp, pad,
-                            out.reshape(m, ho * wo, KB, _KL), xp, acc)
+        acc = np.empty((nparts, q, _KL), dtype=x.dtype)
+        forward(x, wT, b.reshape(KB, _KL), dd, sp, pad, out.reshape(m, ho * wo, KB, _KL),
+                xp, acc)
     elif stride == 1:
         _conv_forward_s1(x, w2, b, f, pad, ho, wo, out)
     else:
@@ -921,10 +717,11 @@ def conv_backward(x, w, dout, stride, pad, need_dx=True):
     None, and not computed, when ``need_dx`` is False.
 
     Arguments as validated by :func:`deepgrad.layers.conv_backward`. dw (and dx, unless
-    below): stride 1 and K a multiple of 16, :func:`_conv_backward_lanes`; otherwise
+    below): stride 1 and K a multiple of 16, ``lane_tiles.dw_q*`` (dx by
+    :func:`_dx_by_shifts`); otherwise
     :func:`_conv_backward_s1` (stride 1) or :func:`_conv_backward`. Each thread
     accumulates its own part of the filter gradient; the parts are summed here. dx for
-    stride 1 and c a multiple of 16 (pad < f): :func:`_dx_lanes`.
+    stride 1 and c a multiple of 16 (pad < f): ``lane_tiles.dx_q*``.
     """
     m, h, wd, c = x.shape
     K, f = w.shape[0], w.shape[1]
@@ -938,12 +735,14 @@ def conv_backward(x, w, dout, stride, pad, need_dx=True):
     if stride == 1 and K % _KL == 0:
         KB = K // _KL
         ho, wo = dout.shape[1], dout.shape[2]
-        dd, sp = _lane_tables(f, c, 1, wd + 2 * pad, ho, wo)
+        q, _, dw_lanes, _ = _lane_kernels(x.dtype)
+        dd, sp = _lane_tables(f, c, 1, wd + 2 * pad, ho, wo, q)
         xp = np.zeros((nparts, (h + 2 * pad) * (wd + 2 * pad) * c), dtype=x.dtype)
-        acc = np.empty((nparts, _QB, _KL), dtype=x.dtype)
+        acc = np.empty((nparts, q, _KL), dtype=x.dtype)
         dwT_parts = np.empty((nparts, KB, dd.shape[0], _KL), dtype=x.dtype)
-        _conv_backward_lanes(x, w2, dout, dd, sp, f, pad, xp, acc, dwT_parts, dx,
-                             dw_kernel_dx)
+        dw_lanes(x, dout, dd, sp, pad, xp, acc, dwT_parts)
+        if dw_kernel_dx:
+            _dx_by_shifts(w2, dout, f, pad, nparts, dx)
         dw = np.ascontiguousarray(
             dwT_parts.sum(axis=0)[:, :F, :].transpose(0, 2, 1).reshape(w.shape))
     else:
@@ -973,6 +772,6 @@ def precompile() -> None:
                 conv_backward(x, w, out, stride, 1)
                 conv_backward(x, w, out, stride, 1, need_dx=False)
                 bias_grad(out)
-        x16 = np.zeros((1, 3, 3, _KL), dtype=dtype)  # c a multiple of 16: dx by _dx_lanes
+        x16 = np.zeros((1, 3, 3, _KL), dtype=dtype)  # c a multiple of 16: dx_q*
         conv_backward(x16, np.zeros((4, 3, 3, _KL), dtype=dtype),
                       np.zeros((1, 3, 3, 4), dtype=dtype), 1, 1)

@@ -1,0 +1,246 @@
+"""The lanes kernels' register tiles, written once for any tile width and rendered to
+:mod:`deepgrad.kernels.lane_tiles` for each width in :data:`WIDTHS`.
+
+A lanes kernel keeps Q accumulators of 16 lanes in registers for a whole loop (docs/
+kernels.md). They stay in registers only if the tile is spelled out -- Q named scalars,
+Q statements -- so the width cannot be a loop bound or a run-time argument (either
+costs the register tiling). How many fit depends on the CPU: with AVX-512 (32 registers
+of 64 bytes) 8 tiles of 16 float32 lanes take 8 registers; with AVX2 (16 registers of
+32 bytes) the same tile needs all 16 and spills. So the kernels are written here once,
+in :data:`TEMPLATE`, and rendered for every width; :func:`deepgrad.kernels.conv.tile_width`
+picks the width for the CPU Numba compiles for and the dtype.
+
+Template rules: ``{Q}`` is the tile width; a line containing ``@`` is repeated once per
+tile member a = 0 .. Q-1 with ``@`` replaced by a. Nothing else is rewritten, so the
+rendered module reads like hand-written code.
+
+Regenerate after an edit: ``python -m deepgrad.kernels.lane_tiles_template``
+(``--check`` exits 1 when lane_tiles.py is stale; a test runs it).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+WIDTHS = (4, 8)
+TARGET = Path(__file__).with_name("lane_tiles.py")
+
+HEADER = '''\
+"""The lanes kernels, one per register-tile width -- GENERATED from
+:mod:`deepgrad.kernels.lane_tiles_template`; edit the template, then run
+``python -m deepgrad.kernels.lane_tiles_template``.
+
+Called only through the dispatchers of :mod:`deepgrad.kernels.conv` (which validate
+nothing: :mod:`deepgrad.layers` has), with ``acc`` shaped (parts, Q, LANES).
+``TILES[Q]`` is ``(forward, dw, dx)`` for tile width Q.
+"""
+
+import numpy as np
+from numba import njit, prange
+
+LANES = 16  # filters (or channels) per vector: one 512-bit register of float32
+# reassociate and contract only: no "nnan" / "ninf", so a NaN in the data stays a NaN
+FASTMATH = {"reassoc", "contract", "nsz", "arcp"}
+
+
+@njit(cache=True)
+def pad_example(x, n, pad, xp, row):
+    """Write example n of ``x`` (m, h, w, c) into ``xp[row]``, the flat (Hp, Wp, c)
+    zero-padded layout. Only the interior is written: the border keeps its zeros."""
+    h = x.shape[1]
+    w = x.shape[2]
+    c = x.shape[3]
+    for y in range(h):
+        o = np.uint64(((y + pad) * (w + 2 * pad) + pad) * c)  # unsigned: no wrap-around
+        for xx in range(w):
+            for ch in range(c):
+                xp[row, o + np.uint64(xx * c + ch)] = x[n, y, xx, ch]
+'''
+
+TEMPLATE = '''
+
+@njit(cache=True, parallel=True, fastmath=FASTMATH)
+def forward_q{Q}(x, wT, bT, dd, sp, pad, out4, xp, acc):
+    """Forward for K a multiple of 16, any stride: the 16 filters of a block are the
+    vector lanes, and a tile of {Q} output positions is held in registers.
+
+    ``out4[n, p, kb, l] = bT[kb, l] + sum_kk x(n, p; kk) * wT[kb, kk, l]``, with
+    ``x(n, p; kk) = xp[part, sp[p] + dd[kk]]`` read from the example's zero-padded flat
+    copy (``deepgrad.kernels.conv._lane_tables``). ``wT`` (KB, F, 16) is the filters
+    transposed so the 16 weights of one tap are contiguous; ``out4`` is ``out``
+    (m, P, K) seen as (m, P, KB, 16).
+
+    Per tap, one vector load of ``wT[kb, kk, :]`` and {Q} broadcast inputs feed {Q} fused
+    multiply-adds (a GEMM micro-kernel, K = lanes): no im2col, the output written in its
+    final layout. The accumulators ``acc[part, a, :]`` stay in registers for the whole
+    loop over taps because LLVM can prove they alias nothing else -- *which holds only
+    while this prange body makes no array views of local arrays* (Numba then marks the
+    parallel body's array arguments ``noalias``); one such view costs 3-4x. The last
+    tile is shifted back to end at position P - 1 (it recomputes a few positions, same
+    values); if P < {Q}, positions repeat.
+    """
+    m = x.shape[0]
+    KB = wT.shape[0]
+    F = wT.shape[1]
+    P = sp.shape[0]
+    nparts = xp.shape[0]
+    for part in prange(nparts):
+        for n in range(part * m // nparts, (part + 1) * m // nparts):
+            pad_example(x, n, pad, xp, part)
+            for kb in range(KB):
+                for pb in range(0, P, {Q}):
+                    p0 = max(0, min(pb, P - {Q}))
+                    s@ = sp[min(p0 + @, P - 1)]
+                    for a in range({Q}):
+                        for l in range(LANES):
+                            acc[part, a, l] = 0.0
+                    for kk in range(F):
+                        d = dd[kk]
+                        x@ = xp[part, s@ + d]
+                        for l in range(LANES):
+                            wv = wT[kb, kk, l]
+                            acc[part, @, l] += x@ * wv
+                    # the tile's end as the tap loop, lanes innermost: written as
+                    # "for a: for l:" LLVM made it scalar adds and stores
+                    q@ = min(p0 + @, P - 1)
+                    for l in range(LANES):
+                        bl = bT[kb, l]
+                        out4[n, q@, kb, l] = acc[part, @, l] + bl
+
+
+@njit(cache=True, parallel=True, fastmath=FASTMATH)
+def dw_q{Q}(x, dout, dd, sp, pad, xp, acc, dwT_parts):
+    """Stride-1 filter gradient for K a multiple of 16, filters as lanes, one chunk of
+    examples per thread: ``dwT_parts[part, kb, kk, l] = sum_{n, p} x(n, p; kk) *
+    dout4[n, p, kb, l]`` over the chunk, ``x(n, p; kk)`` as in :func:`forward_q{Q}`.
+
+    The register tile is {Q} taps x 16 filters: per output position one vector load of
+    the upstream gradient and {Q} broadcast inputs feed {Q} multiply-adds, summed over all
+    P positions before the tile is added to ``dwT_parts`` (``acc`` in registers: no
+    views of local arrays in this loop either). ``dd`` has zero offsets past the F real
+    taps, up to a multiple of {Q}, so the last tile runs into rows F.. of ``dwT_parts``,
+    which the caller drops.
+    """
+    m = x.shape[0]
+    KB = dwT_parts.shape[1]
+    F8 = dd.shape[0]
+    P = sp.shape[0]
+    nparts = xp.shape[0]
+    dout4 = dout.reshape(m, P, KB, LANES)
+    for part in prange(nparts):
+        for kb in range(KB):
+            for kk in range(F8):
+                for l in range(LANES):
+                    dwT_parts[part, kb, kk, l] = 0.0
+        for n in range(part * m // nparts, (part + 1) * m // nparts):
+            pad_example(x, n, pad, xp, part)
+            for kb in range(KB):
+                for k0 in range(0, F8, {Q}):
+                    d@ = dd[k0 + @]
+                    for j in range({Q}):
+                        for l in range(LANES):
+                            acc[part, j, l] = 0.0
+                    for p in range(P):
+                        s = sp[p]
+                        x@ = xp[part, s + d@]
+                        for l in range(LANES):
+                            g = dout4[n, p, kb, l]
+                            acc[part, @, l] += x@ * g
+                    for l in range(LANES):  # one vector per row (see the forward's end)
+                        dwT_parts[part, kb, k0 + @, l] += acc[part, @, l]
+
+
+@njit(cache=True, parallel=True, fastmath=FASTMATH)
+def dx_q{Q}(dout3, wF, pad, dx5, acc):
+    """Stride-1 dx for c a multiple of 16, exact: the 16 input channels of a block are
+    the vector lanes, and a register tile holds one dx position (y, z) of {Q} *examples*.
+
+    ``dx[n, y, z, ch] = sum_{i, j, k} dout[n, y + pad - i, z + pad - j, k] *
+    w[k, i, j, ch]`` over the taps whose upstream cell exists. The {Q} examples of a tile
+    share that set of taps, a rectangle of filter rows and columns, so the tile reads
+    only real cells, straight from ``dout`` (no padded copy), and multiplies no zero
+    padding. ``dout3`` is ``dout`` (m, ho, wo*K); ``wF`` (CB, f, f*K, 16) the filters
+    flipped and transposed: ``wF[cb, a, b*K + k, l] = w[k, f-1-a, f-1-b, cb*16 + l]``, so
+    tap (a, b) reads ``dout[n, y - pad' + a, z - pad' + b, k]`` with pad' = f - 1 - pad
+    and a filter row's taps are one contiguous run over (b, k). ``dx5`` is ``dx``
+    (m, h, w, CB, 16). Threads split the examples; a part's last tile is shifted back
+    to end at its last example (recomputing a few, same values), and a part of fewer
+    than {Q} repeats its last. ``acc`` as in the forward (registers: no views of local
+    arrays in this ``prange`` body).
+    """
+    m, ho, woK = dout3.shape
+    f = wF.shape[1]
+    K = wF.shape[2] // f
+    wo = woK // K
+    h = dx5.shape[1]
+    w = dx5.shape[2]
+    CB = dx5.shape[3]
+    pp = f - 1 - pad
+    nparts = acc.shape[0]
+    for part in prange(nparts):
+        lo = part * m // nparts
+        hi = (part + 1) * m // nparts
+        for g in range(lo, hi, {Q}):
+            n0 = max(lo, min(g, hi - {Q}))
+            n@ = min(n0 + @, hi - 1)
+            for y in range(h):
+                # filter rows a with a real upstream row y - pp + a in [0, ho)
+                a0 = max(0, pp - y)
+                a1 = min(f, ho + pp - y)
+                for z in range(w):
+                    b0 = max(0, pp - z)
+                    b1 = min(f, wo + pp - z)
+                    t0 = np.uint64(b0 * K)
+                    nt = np.uint64((b1 - b0) * K)
+                    u0 = np.uint64((z - pp + b0) * K)
+                    for cb in range(CB):
+                        for q in range({Q}):
+                            for l in range(LANES):
+                                acc[part, q, l] = 0.0
+                        for a in range(a0, a1):
+                            r = y - pp + a
+                            for t in range(nt):
+                                u = u0 + t
+                                g@ = dout3[n@, r, u]
+                                for l in range(LANES):
+                                    wv = wF[cb, a, t0 + t, l]
+                                    acc[part, @, l] += g@ * wv
+                        for l in range(LANES):
+                            dx5[n@, y, z, cb, l] = acc[part, @, l]
+'''
+
+
+def render_kernels(q: int) -> str:
+    """:data:`TEMPLATE` for tile width ``q``."""
+    lines = []
+    for line in TEMPLATE.replace("{Q}", str(q)).splitlines():
+        if "@" in line and not line.lstrip().startswith("@njit"):
+            lines.extend(line.replace("@", str(a)) for a in range(q))
+        else:
+            lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
+def render() -> str:
+    """The whole generated module: the header, each width's kernels, the table."""
+    table = ", ".join(f"{q}: (forward_q{q}, dw_q{q}, dx_q{q})" for q in WIDTHS)
+    return (HEADER + "".join(render_kernels(q) for q in WIDTHS)
+            + f"\n\nTILES = {{{table}}}\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    text = render()
+    if "--check" in argv:
+        if TARGET.read_text() != text:
+            print(f"{TARGET} is stale: run python -m deepgrad.kernels.lane_tiles_template",
+                  file=sys.stderr)
+            return 1
+        return 0
+    TARGET.write_text(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
