@@ -28,6 +28,7 @@ import numpy as np
 from deepgrad import validation
 from deepgrad.kernels import conv as _conv
 from deepgrad.kernels import pool as _pool
+from deepgrad.kernels.threads import run
 
 __all__ = ["conv_forward", "conv_backward", "max_pool_forward", "max_pool_backward",
            "avg_pool_forward", "avg_pool_backward", "im2col", "col2im", "output_size",
@@ -320,7 +321,7 @@ def max_pool_forward(x: np.ndarray, size: int = 2,
     m, _, _, c = x.shape
     out = np.empty((m, ho, wo, c), dtype=x.dtype)
     arg = np.empty((m, ho, wo, c), dtype=_pool.argmax_dtype(size))
-    _pool._max_pool_forward(x, size, stride, ho, wo, out, arg)
+    run(_pool._max_pool_forward, x, size, stride, ho, wo, out, arg)
     return out, MaxPoolCache(tuple(x.shape), size, stride, arg, x.dtype)
 
 
@@ -351,7 +352,7 @@ def max_pool_backward(dout: np.ndarray, cache: MaxPoolCache) -> np.ndarray:
                          f"must be {arg_dtype} of shape {dout.shape} with values in "
                          f"[0, {cache.size * cache.size}))")
     dx = np.empty(cache.x_shape, dtype=dout.dtype)
-    _pool._max_pool_backward(dout, arg, cache.size, cache.stride, dx)
+    run(_pool._max_pool_backward, dout, arg, cache.size, cache.stride, dx)
     return dx
 
 
@@ -369,7 +370,7 @@ def avg_pool_forward(x: np.ndarray, size: int = 2,
     x, size, stride, ho, wo = _pool_args(x, size, stride)
     m, _, _, c = x.shape
     out = np.empty((m, ho, wo, c), dtype=x.dtype)
-    _pool._avg_pool_forward(x, size, stride, ho, wo, out)
+    run(_pool._avg_pool_forward, x, size, stride, ho, wo, out)
     return out, AvgPoolCache(tuple(x.shape), size, stride, x.dtype)
 
 
@@ -389,5 +390,5 @@ def avg_pool_backward(dout: np.ndarray, cache: AvgPoolCache) -> np.ndarray:
                         what="the AvgPoolCache returned by avg_pool_forward")
     dout = _pool_dout(dout, cache, "avg")
     dx = np.empty(cache.x_shape, dtype=dout.dtype)
-    _pool._avg_pool_backward(dout, cache.size, cache.stride, dx)
+    run(_pool._avg_pool_backward, dout, cache.size, cache.stride, dx)
     return dx

@@ -1,5 +1,8 @@
-"""Numba kernels, one module per family: :mod:`.conv`, :mod:`.pool`, :mod:`.logistic`,
-:mod:`.init_stats` and :mod:`.surfaces` (the widgets' computations), :mod:`.recurrent`.
+"""Numba kernels, one module per family: :mod:`.conv` (its register-tiled kernels in
+:mod:`.lane_tiles`, rendered from :mod:`.lane_tiles_template`), :mod:`.pool`,
+:mod:`.logistic`, :mod:`.init_stats` and :mod:`.surfaces` (the widgets' computations),
+:mod:`.recurrent`; :mod:`.threads` runs a conv or pool call on one thread when that is
+faster (timed per kernel and shape).
 
 Every kernel is ``@njit(cache=True)`` (compiled once, then loaded from the on-disk cache),
 written as plain loops so ``NUMBA_DISABLE_JIT=1`` runs the same code as Python, does no

@@ -35,6 +35,7 @@ import numpy as np
 from numba import njit, prange
 
 from deepgrad.kernels.lane_tiles import FASTMATH, LANES, TILES
+from deepgrad.kernels.threads import run
 
 __all__ = ["conv_forward", "conv_backward", "bias_grad", "precompile"]
 
@@ -650,7 +651,7 @@ def _dx_exact(w, dout, pad, h, wd):
     nparts = max(1, min(m, numba.get_num_threads()))
     q, _, _, dx_lanes = _lane_kernels(dout.dtype)
     acc = np.empty((nparts, q, _KL), dtype=dout.dtype)
-    dx_lanes(dout.reshape(m, ho, wo * K), wF, pad, dx.reshape(m, h, wd, CB, _KL), acc)
+    run(dx_lanes, dout.reshape(m, ho, wo * K), wF, pad, dx.reshape(m, h, wd, CB, _KL), acc)
     return dx
 
 
@@ -679,7 +680,7 @@ def bias_grad(dout):
     K = dout.shape[-1]
     d = dout.reshape(-1, K)
     parts = np.empty((max(1, min(d.shape[0], numba.get_num_threads())), K), np.float64)
-    _bias_grad(d, parts)
+    run(_bias_grad, d, parts)
     return parts.sum(axis=0).astype(dout.dtype)
 
 
@@ -703,12 +704,12 @@ def conv_forward(x, w, b, stride, pad, ho, wo):
         nparts = max(1, min(m, numba.get_num_threads()))
         xp = np.zeros((nparts, (h + 2 * pad) * (wd + 2 * pad) * c), dtype=x.dtype)
         acc = np.empty((nparts, q, _KL), dtype=x.dtype)
-        forward(x, wT, b.reshape(KB, _KL), dd, sp, pad, out.reshape(m, ho * wo, KB, _KL),
-                xp, acc)
+        run(forward, x, wT, b.reshape(KB, _KL), dd, sp, pad,
+            out.reshape(m, ho * wo, KB, _KL), xp, acc)
     elif stride == 1:
-        _conv_forward_s1(x, w2, b, f, pad, ho, wo, out)
+        run(_conv_forward_s1, x, w2, b, f, pad, ho, wo, out)
     else:
-        _conv_forward(x, w2, b, f, stride, pad, ho, wo, out)
+        run(_conv_forward, x, w2, b, f, stride, pad, ho, wo, out)
     return out
 
 
@@ -740,17 +741,17 @@ def conv_backward(x, w, dout, stride, pad, need_dx=True):
         xp = np.zeros((nparts, (h + 2 * pad) * (wd + 2 * pad) * c), dtype=x.dtype)
         acc = np.empty((nparts, q, _KL), dtype=x.dtype)
         dwT_parts = np.empty((nparts, KB, dd.shape[0], _KL), dtype=x.dtype)
-        dw_lanes(x, dout, dd, sp, pad, xp, acc, dwT_parts)
+        run(dw_lanes, x, dout, dd, sp, pad, xp, acc, dwT_parts)
         if dw_kernel_dx:
-            _dx_by_shifts(w2, dout, f, pad, nparts, dx)
+            run(_dx_by_shifts, w2, dout, f, pad, nparts, dx)
         dw = np.ascontiguousarray(
             dwT_parts.sum(axis=0)[:, :F, :].transpose(0, 2, 1).reshape(w.shape))
     else:
         dw_parts = np.empty((nparts, K, F), dtype=x.dtype)
         if stride == 1:
-            _conv_backward_s1(x, w2, dout, f, pad, dx, dw_parts, dw_kernel_dx)
+            run(_conv_backward_s1, x, w2, dout, f, pad, dx, dw_parts, dw_kernel_dx)
         else:
-            _conv_backward(x, w2, dout, f, stride, pad, dx, dw_parts, dw_kernel_dx)
+            run(_conv_backward, x, w2, dout, f, stride, pad, dx, dw_parts, dw_kernel_dx)
         dw = dw_parts.sum(axis=0).reshape(w.shape)
     if dx_lanes:
         dx = _dx_exact(w, dout, pad, h, wd)
