@@ -3,6 +3,8 @@ choice never changes a bit of the result (the work is split the same way on 1 th
 
 from __future__ import annotations
 
+import time
+
 import numba
 import numpy as np
 import pytest
@@ -53,3 +55,19 @@ def test_each_thread_count_is_timed_before_a_choice():
     layers.max_pool_forward(np.ones((4, 8, 8, 8)), 2, 2)
     assert len(threads.choices()) == 1
     assert numba.get_num_threads() >= 2
+
+
+def test_a_call_slow_on_one_thread_goes_to_all_threads_at_once():
+    seen = []
+
+    def slow_kernel():  # stands in for a kernel: 1 ms, on whatever thread count is set
+        seen.append(numba.get_num_threads())
+        time.sleep(2 * threads.SERIAL_LIMIT)
+
+    threads.forget()
+    for _ in range(4):
+        threads.run(slow_kernel)
+    n = numba.get_num_threads()
+    # timed on 1, n, 1 (the first call on one thread may compile, so a second is timed)
+    assert seen == [1, n, 1, n]
+    assert threads.choices() == {("slow_kernel", n): n}

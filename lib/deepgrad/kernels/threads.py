@@ -7,7 +7,8 @@ halt. There small kernels ran 2-3x *faster* on one thread: the course CNN's pool
 forward 48 µs against 167 µs on 2 threads, its conv2 bias gradient 44 against 141 µs
 (docs/kernels.md, "Small kernels on one thread"). So :func:`run` times the first calls of
 a kernel for each argument shape on one thread and on all, alternating, and from then on
-uses the faster. The work is split the same way either way -- the callers size their
+uses the faster; a call that takes over 0.5 ms on one thread goes to all threads at
+once (a sample slowed by another process must not keep a large kernel on one thread). The work is split the same way either way -- the callers size their
 per-part scratch and partial sums from Numba's thread count *before* the call, and
 ``prange`` over those parts runs them one after the other on one thread -- so the choice
 changes the time, never a bit of the result.
@@ -22,6 +23,10 @@ import numba
 __all__ = ["run", "choices", "forget"]
 
 TRIALS = 3  # timed calls per thread count before choosing (the fastest of each counts)
+# A call that takes longer than this on one thread uses all threads without more timing:
+# no wake-up measured here comes near it, and a sample taken while another process held
+# a core must not keep a large kernel on one thread for good.
+SERIAL_LIMIT = 0.5e-3  # seconds
 
 _samples: dict = {}  # key -> {threads: [seconds, ...]}
 _chosen: dict = {}   # key -> threads
@@ -58,8 +63,12 @@ def run(kernel, *args):
     threads = 1 if len(times[1]) <= len(times[n]) else n
     t0 = time.perf_counter()
     out = _call(kernel, args, threads, n)
-    times[threads].append(time.perf_counter() - t0)
-    if len(times[n]) >= TRIALS:
+    seconds = time.perf_counter() - t0
+    times[threads].append(seconds)
+    if threads == 1 and seconds > SERIAL_LIMIT and len(times[1]) > 1:  # the first may compile
+        _chosen[key] = n
+        del _samples[key]
+    elif len(times[n]) >= TRIALS:
         _chosen[key] = 1 if min(times[1]) < min(times[n]) else n
         del _samples[key]
     return out
