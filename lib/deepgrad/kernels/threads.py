@@ -3,9 +3,8 @@
 Starting a parallel region wakes Numba's sleeping threads (``OMP_WAIT_POLICY=PASSIVE``,
 see :mod:`deepgrad.kernels`) and waits for them at its end. On the course's 2-core
 virtual machine (waking a thread goes through the hypervisor) that costs 59-102 µs
-(median, back to back), and
-small kernels ran up to 3.5x *faster* on one thread: the course CNN's pool2 forward 48 µs
-against 167 µs on 2 threads, its conv2 bias gradient 44 against 141 µs (docs/kernels.md,
+(median, back to back), and small kernels ran up to 3.5x *faster* on one thread: the
+course CNN's pool2 forward 48 µs against 167 µs on 2 threads, its conv2 bias gradient 44 against 141 µs (docs/kernels.md,
 "Small kernels on one thread"). Where idle cores wake faster, more threads win on smaller
 calls. So :func:`run` times the first calls of a kernel for each argument shape on one
 thread and on all, alternating, and from then on uses the faster; a call that takes over
