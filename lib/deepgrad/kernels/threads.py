@@ -4,15 +4,16 @@ Starting a parallel region wakes Numba's sleeping threads (``OMP_WAIT_POLICY=PAS
 see :mod:`deepgrad.kernels`) and waits for them at its end. On the course's 2-core
 virtual machine (waking a thread goes through the hypervisor) that costs 59-102 µs
 (median, back to back), and small kernels ran up to 3.5x *faster* on one thread: the
-course CNN's pool2 forward 48 µs against 167 µs on 2 threads, its conv2 bias gradient 44 against 141 µs (docs/kernels.md,
-"Small kernels on one thread"). Where idle cores wake faster, more threads win on smaller
-calls. So :func:`run` times the first calls of a kernel for each argument shape on one
-thread and on all, alternating, and from then on uses the faster; a call that takes over
-0.5 ms on one thread goes to all threads at once (a sample slowed by another process
-must not keep a large kernel on one thread). The work is split the same way either way:
-the callers size their per-part scratch and partial sums from Numba's thread count
-*before* the call, and ``prange`` over those parts runs them one after the other on one
-thread. So the choice changes the time, never a bit of the result.
+course CNN's pool2 forward 48 µs against 167 µs on 2 threads, its conv2 bias gradient 44
+against 141 µs (docs/kernels.md, "Small kernels on one thread"). Where idle cores wake
+faster, more threads win on smaller calls. So :func:`run` times the first calls of a
+kernel for each argument shape on one thread and on all, alternating, and from then on
+uses the faster; a call that takes over 0.5 ms on one thread goes to all threads at once
+(a sample slowed by another process must not keep a large kernel on one thread). The
+work is split the same way either way: the callers size their per-part scratch and
+partial sums from Numba's thread count *before* the call, and ``prange`` over those
+parts runs them one after the other on one thread. So the choice changes the time, never
+a bit of the result.
 """
 
 from __future__ import annotations
