@@ -86,8 +86,9 @@ def instruction_set() -> str:
     and the widest vector extensions from /proc/cpuinfo (Linux; elsewhere only what the
     platform module and LLVM say), and the CPU Numba compiles for (LLVM's host CPU, or
     ``NUMBA_CPU_NAME`` and the widest extension of ``NUMBA_CPU_FEATURES`` when they are
-    set), and PyTorch's ISA limits when set (``ATEN_CPU_CAPABILITY``,
-    ``ONEDNN_MAX_CPU_ISA``)."""
+    set), PyTorch's ISA limits when set (``ATEN_CPU_CAPABILITY``,
+    ``ONEDNN_MAX_CPU_ISA``), and the register-tile width of deepgrad's lanes kernels
+    (``deepgrad.kernels.conv.tile_width``), which follows that CPU."""
     model, flags = "", set()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -123,6 +124,13 @@ def instruction_set() -> str:
     for name in ("ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA"):  # PyTorch's own limits
         if os.environ.get(name):
             parts.append(f"{name}={os.environ[name]}")
+    try:  # the register tile deepgrad's lanes kernels use on this CPU (kernels.md)
+        from deepgrad.kernels import conv
+
+        parts.append(f"deepgrad lanes tile {conv.tile_width(np.float32)} (float32) / "
+                     f"{conv.tile_width(np.float64)} (float64)")
+    except Exception:  # noqa: BLE001 -- a footer line must never fail a benchmark
+        pass
     return ", ".join(parts)
 
 

@@ -29,6 +29,12 @@ def test_instruction_set_names_an_isa_numba_was_limited_to(monkeypatch):
     assert "ATEN_CPU_CAPABILITY=avx2" in line
 
 
+def test_instruction_set_names_the_lanes_tile_width():
+    from deepgrad.kernels import conv
+    line = timing.instruction_set()
+    assert f"deepgrad lanes tile {conv.tile_width(np.float32)} (float32)" in line
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_deepgrad_step_agrees_with_torch(dtype):
     pytest.importorskip("torch")
