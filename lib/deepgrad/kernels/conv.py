@@ -34,7 +34,7 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from deepgrad.kernels.lane_tiles import FASTMATH, LANES, TILES
+from deepgrad.kernels.lane_tiles import FASTMATH, LANES, MIN_TILE, TILES
 from deepgrad.kernels.threads import run
 
 __all__ = ["conv_forward", "conv_backward", "bias_grad", "precompile"]
@@ -622,14 +622,14 @@ def tile_width(dtype) -> int:
     lanes kernels, for the CPU Numba compiles for and ``dtype``.
 
     Half the vector registers hold the tile's accumulators, a row of 16 lanes each, and
-    the width is kept within 4..8: float32 tiles are 8 wide with AVX-512 and 4 with
-    AVX2, float64 ones 8 and 4. Wider and narrower tiles were measured slower (LLVM
-    keeps neither 16 nor 2 in vector registers; docs/kernels.md). Numba keys its cache
+    the width is kept within ``MIN_TILE`` (4) .. 8: float32 tiles are 8 wide with
+    AVX-512 and 4 with AVX2, float64 ones 8 and 4. Wider and narrower tiles were
+    measured slower (LLVM keeps neither 16 nor 2 in vector registers; docs/kernels.md). Numba keys its cache
     by CPU, so a cache built on one CPU and used on another holds each one's own width.
     """
     vector_bytes, registers = vector_registers()
     row = max(1, _KL * np.dtype(dtype).itemsize // vector_bytes)
-    return max(4, min(8, registers // 2 // row))
+    return max(MIN_TILE, min(8, registers // 2 // row))
 
 
 def _lane_kernels(dtype):
@@ -704,7 +704,7 @@ def conv_forward(x, w, b, stride, pad, ho, wo):
         nparts = max(1, min(m, numba.get_num_threads()))
         xp = np.zeros((nparts, (h + 2 * pad) * (wd + 2 * pad) * c), dtype=x.dtype)
         acc = np.empty((nparts, q, _KL), dtype=x.dtype)
-        run(forward, x, wT, b.reshape(KB, _KL), dd, sp, pad,
+        run(forward, x.reshape(m, h, wd * c), c, wT, b.reshape(KB, _KL), dd, sp, pad,
             out.reshape(m, ho * wo, KB, _KL), xp, acc)
     elif stride == 1:
         run(_conv_forward_s1, x, w2, b, f, pad, ho, wo, out)
@@ -741,7 +741,7 @@ def conv_backward(x, w, dout, stride, pad, need_dx=True):
         xp = np.zeros((nparts, (h + 2 * pad) * (wd + 2 * pad) * c), dtype=x.dtype)
         acc = np.empty((nparts, q, _KL), dtype=x.dtype)
         dwT_parts = np.empty((nparts, KB, dd.shape[0], _KL), dtype=x.dtype)
-        run(dw_lanes, x, dout, dd, sp, pad, xp, acc, dwT_parts)
+        run(dw_lanes, x.reshape(m, h, wd * c), c, dout, dd, sp, pad, xp, acc, dwT_parts)
         if dw_kernel_dx:
             run(_dx_by_shifts, w2, dout, f, pad, nparts, dx)
         dw = np.ascontiguousarray(

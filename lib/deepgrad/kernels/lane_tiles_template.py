@@ -10,9 +10,11 @@ of 64 bytes) 8 tiles of 16 float32 lanes take 8 registers; with AVX2 (16 registe
 in :data:`TEMPLATE`, and rendered for every width; :func:`deepgrad.kernels.conv.tile_width`
 picks the width for the CPU Numba compiles for and the dtype.
 
-Template rules: ``{Q}`` is the tile width; a line containing ``@`` is repeated once per
-tile member a = 0 .. Q-1 with ``@`` replaced by a. Nothing else is rewritten, so the
-rendered module reads like hand-written code.
+Template rules: ``{Q}`` is the tile width and ``{H}`` half of it; a line containing
+``@`` is repeated once per tile member a = 0 .. Q-1 with ``@`` replaced by a; a line
+``<forward tile W>`` is replaced by :data:`FORWARD_TILE` rendered for width W (the
+forward's full tiles and its last half tile). Nothing else is rewritten, so the rendered
+module reads like hand-written code.
 
 Regenerate after an edit: ``python -m deepgrad.kernels.lane_tiles_template``
 (``--check`` exits 1 when lane_tiles.py is stale; a test runs it).
@@ -20,6 +22,7 @@ Regenerate after an edit: ``python -m deepgrad.kernels.lane_tiles_template``
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -40,34 +43,59 @@ import numpy as np
 from numba import njit, prange
 
 LANES = 16  # filters (or channels) per vector: one 512-bit register of float32
+# No tile is narrower: LLVM keeps a 2-wide tile out of registers (9-13x slower per
+# position than a 4-wide one, docs/kernels.md)
+MIN_TILE = 4
 # reassociate and contract only: no "nnan" / "ninf", so a NaN in the data stays a NaN
 FASTMATH = {"reassoc", "contract", "nsz", "arcp"}
 
 
 @njit(cache=True)
-def pad_example(x, n, pad, xp, row):
-    """Write example n of ``x`` (m, h, w, c) into ``xp[row]``, the flat (Hp, Wp, c)
-    zero-padded layout. Only the interior is written: the border keeps its zeros."""
-    h = x.shape[1]
-    w = x.shape[2]
-    c = x.shape[3]
+def pad_example(xr, n, c, pad, xp, row):
+    """Write example n of ``xr``, the input (m, h, w, c) seen as rows (m, h, w*c), into
+    ``xp[row]``, the flat (Hp, Wp, c) zero-padded layout. Only the interior is written:
+    the border keeps its zeros. One loop per row: with a loop per channel inside, the
+    copy took 5-10x longer for c = 1 and 3 (the 3x3 layer: 115 against 11 µs a batch)."""
+    h = xr.shape[1]
+    wc = xr.shape[2]
     for y in range(h):
-        o = np.uint64(((y + pad) * (w + 2 * pad) + pad) * c)  # unsigned: no wrap-around
-        for xx in range(w):
-            for ch in range(c):
-                xp[row, o + np.uint64(xx * c + ch)] = x[n, y, xx, ch]
+        o = np.uint64((y + pad) * (wc + 2 * pad * c) + pad * c)  # unsigned: no wrap-around
+        for i in range(wc):
+            xp[row, o + np.uint64(i)] = xr[n, y, i]
+'''
+
+# One forward tile of {W} positions starting at p0, inserted where the template has
+# "<forward tile W>" (full tiles and the last half tile are the same code).
+FORWARD_TILE = '''\
+s@ = sp[min(p0 + @, P - 1)]
+for a in range({W}):
+    for l in range(LANES):
+        acc[part, a, l] = 0.0
+for kk in range(F):
+    d = dd[kk]
+    x@ = xp[part, s@ + d]
+    for l in range(LANES):
+        wv = wT[kb, kk, l]
+        acc[part, @, l] += x@ * wv
+# the tile's end as the tap loop, lanes innermost: written as
+# "for a: for l:" LLVM made it scalar adds and stores
+q@ = min(p0 + @, P - 1)
+for l in range(LANES):
+    bl = bT[kb, l]
+    out4[n, q@, kb, l] = acc[part, @, l] + bl
 '''
 
 TEMPLATE = '''
 
 @njit(cache=True, parallel=True, fastmath=FASTMATH)
-def forward_q{Q}(x, wT, bT, dd, sp, pad, out4, xp, acc):
+def forward_q{Q}(xr, c, wT, bT, dd, sp, pad, out4, xp, acc):
     """Forward for K a multiple of 16, any stride: the 16 filters of a block are the
     vector lanes, and a tile of {Q} output positions is held in registers.
 
     ``out4[n, p, kb, l] = bT[kb, l] + sum_kk x(n, p; kk) * wT[kb, kk, l]``, with
     ``x(n, p; kk) = xp[part, sp[p] + dd[kk]]`` read from the example's zero-padded flat
-    copy (``deepgrad.kernels.conv._lane_tables``). ``wT`` (KB, F, 16) is the filters
+    copy (``deepgrad.kernels.conv._lane_tables``; written by :func:`pad_example` from
+    ``xr``, the input (m, h, w, c) seen as (m, h, w*c)). ``wT`` (KB, F, 16) is the filters
     transposed so the 16 weights of one tap are contiguous; ``out4`` is ``out``
     (m, P, K) seen as (m, P, KB, 16).
 
@@ -76,41 +104,36 @@ def forward_q{Q}(x, wT, bT, dd, sp, pad, out4, xp, acc):
     final layout. The accumulators ``acc[part, a, :]`` stay in registers for the whole
     loop over taps because LLVM can prove they alias nothing else -- *which holds only
     while this prange body makes no array views of local arrays* (Numba then marks the
-    parallel body's array arguments ``noalias``); one such view costs 3-4x. The last
-    tile is shifted back to end at position P - 1 (it recomputes a few positions, same
-    values); if P < {Q}, positions repeat.
+    parallel body's array arguments ``noalias``); one such view costs 3-4x.
+
+    The last positions: when 1 to {H} are left after the full tiles (P = 100 with 8-wide
+    tiles: 4) and a tile of {H} is at least ``MIN_TILE`` wide, that tile ends the row,
+    so no position is computed twice (3.5 % less time for P = 100); otherwise the last
+    full tile is shifted back to end at position P - 1 (it recomputes a few positions,
+    same values), and if P < {Q}, positions repeat.
     """
-    m = x.shape[0]
+    m = xr.shape[0]
     KB = wT.shape[0]
     F = wT.shape[1]
     P = sp.shape[0]
     nparts = xp.shape[0]
+    rest = P % {Q}
+    # the positions the full tiles cover; a tile of {H} does the rest when it fits
+    PQ = P - rest if {H} >= MIN_TILE and 0 < rest <= {H} and P >= {H} else P
     for part in prange(nparts):
         for n in range(part * m // nparts, (part + 1) * m // nparts):
-            pad_example(x, n, pad, xp, part)
+            pad_example(xr, n, c, pad, xp, part)
             for kb in range(KB):
-                for pb in range(0, P, {Q}):
+                for pb in range(0, PQ, {Q}):
                     p0 = max(0, min(pb, P - {Q}))
-                    s@ = sp[min(p0 + @, P - 1)]
-                    for a in range({Q}):
-                        for l in range(LANES):
-                            acc[part, a, l] = 0.0
-                    for kk in range(F):
-                        d = dd[kk]
-                        x@ = xp[part, s@ + d]
-                        for l in range(LANES):
-                            wv = wT[kb, kk, l]
-                            acc[part, @, l] += x@ * wv
-                    # the tile's end as the tap loop, lanes innermost: written as
-                    # "for a: for l:" LLVM made it scalar adds and stores
-                    q@ = min(p0 + @, P - 1)
-                    for l in range(LANES):
-                        bl = bT[kb, l]
-                        out4[n, q@, kb, l] = acc[part, @, l] + bl
+                    <forward tile {Q}>
+                if PQ < P:
+                    p0 = P - {H}
+                    <forward tile {H}>
 
 
 @njit(cache=True, parallel=True, fastmath=FASTMATH)
-def dw_q{Q}(x, dout, dd, sp, pad, xp, acc, dwT_parts):
+def dw_q{Q}(xr, c, dout, dd, sp, pad, xp, acc, dwT_parts):
     """Stride-1 filter gradient for K a multiple of 16, filters as lanes, one chunk of
     examples per thread: ``dwT_parts[part, kb, kk, l] = sum_{n, p} x(n, p; kk) *
     dout4[n, p, kb, l]`` over the chunk, ``x(n, p; kk)`` as in :func:`forward_q{Q}`.
@@ -122,7 +145,7 @@ def dw_q{Q}(x, dout, dd, sp, pad, xp, acc, dwT_parts):
     taps, up to a multiple of {Q}, so the last tile runs into rows F.. of ``dwT_parts``,
     which the caller drops.
     """
-    m = x.shape[0]
+    m = xr.shape[0]
     KB = dwT_parts.shape[1]
     F8 = dd.shape[0]
     P = sp.shape[0]
@@ -134,7 +157,7 @@ def dw_q{Q}(x, dout, dd, sp, pad, xp, acc, dwT_parts):
                 for l in range(LANES):
                     dwT_parts[part, kb, kk, l] = 0.0
         for n in range(part * m // nparts, (part + 1) * m // nparts):
-            pad_example(x, n, pad, xp, part)
+            pad_example(xr, n, c, pad, xp, part)
             for kb in range(KB):
                 for k0 in range(0, F8, {Q}):
                     d@ = dd[k0 + @]
@@ -211,14 +234,30 @@ def dx_q{Q}(dout3, wF, pad, dx5, acc):
 '''
 
 
-def render_kernels(q: int) -> str:
-    """:data:`TEMPLATE` for tile width ``q``."""
-    lines = []
-    for line in TEMPLATE.replace("{Q}", str(q)).splitlines():
+def _expand(lines, width: int) -> list[str]:
+    """Each line with ``@`` repeated once per tile member a = 0 .. width-1."""
+    out = []
+    for line in lines:
         if "@" in line and not line.lstrip().startswith("@njit"):
-            lines.extend(line.replace("@", str(a)) for a in range(q))
+            out.extend(line.replace("@", str(a)) for a in range(width))
         else:
-            lines.append(line)
+            out.append(line)
+    return out
+
+
+def render_kernels(q: int) -> str:
+    """:data:`TEMPLATE` for tile width ``q`` (``{H}`` is half of it), with each
+    ``<forward tile W>`` line replaced by :data:`FORWARD_TILE` for width W, indented
+    as that line."""
+    lines = []
+    for line in TEMPLATE.replace("{Q}", str(q)).replace("{H}", str(q // 2)).splitlines():
+        tile = re.fullmatch(r"(\s*)<forward tile (\d+)>", line)
+        if tile:
+            indent, width = tile[1], int(tile[2])
+            body = FORWARD_TILE.replace("{W}", str(width)).splitlines()
+            lines.extend(indent + t for t in _expand(body, width))
+        else:
+            lines.extend(_expand([line], q))
     return "\n".join(lines) + "\n"
 
 
