@@ -5,7 +5,7 @@ tests/lib/test_layers_conv.py draws K in 1..4, so it never reaches the lanes ker
 (``deepgrad.kernels.lane_tiles``). Here K is 16 or 32, with shapes chosen to hit the
 awkward cases of those kernels: fewer output positions than a register tile (P < 8), a
 last tile that overlaps the one before, a last tile of half the width (1-4 positions
-left), taps not a multiple of 8, stride > 1 (forward),
+or taps left), taps not a multiple of 8, stride > 1 (forward),
 padding, both dtypes. c is drawn from 1-3 and 16, so dx also runs with the channels as
 lanes (``dx_q*``), for any K. Compiled, the kernels run at this CPU's tile width
 (``conv.tile_width``); the same checks run with the kernels of *every* rendered width as
@@ -131,7 +131,8 @@ def test_vector_registers_follow_numba_cpu_features():
 @pytest.mark.parametrize("shape", [
     ((5, 14, 14, 6), (16, 5, 5, 6), 0),   # LeNet conv2: P = 100 (a last half tile), 150 taps
     ((3, 3, 3, 2), (16, 2, 2, 2), 0),     # P = 4: the half tile alone
-    ((3, 32, 32, 3), (16, 3, 3, 3), 1),   # 3x3 layer: 27 taps (not a multiple of 8)
+    ((3, 32, 32, 3), (16, 3, 3, 3), 1),   # 3x3 layer: 27 taps, dw tiles 8 + 8 + 8 + 4
+    ((2, 5, 5, 1), (16, 2, 2, 1), 0),     # 4 taps: the dw half tile alone
     ((2, 7, 9, 2), (32, 3, 3, 2), 1),     # two blocks of 16 filters, P = 63
     ((3, 2, 3, 1), (16, 2, 2, 1), 0),     # P = 2 < one register tile
     ((3, 14, 14, 16), (32, 5, 5, 16), 0),  # the course CNN's conv2: dx by dx_q*

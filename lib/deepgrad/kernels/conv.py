@@ -563,10 +563,14 @@ def _lane_tables(f, c, stride, Wp, ho, wo, q):
     position p = r*wo + q) is ``(r*stride*Wp + q*stride)*c``; position p reads tap kk at
     ``sp[p] + dd[kk]``. Unsigned, so Numba emits no negative-index wrap-around on the
     sums (that select would cost two instructions per load in the inner loops). ``dd``
-    is padded with zeros (a valid offset) to a multiple of q taps (the dw tile's width).
+    is padded with zeros (a valid offset) to F8 taps, what the dw kernel's tiles cover:
+    a multiple of q, or of q plus a last tile of q/2 when that covers the rest and is at
+    least ``MIN_TILE`` wide (F = 25: 3 tiles of 8 and one of 4, not 4 of 8).
     """
     F = f * f * c
-    F8 = (F + q - 1) // q * q
+    rest = F % q
+    half = q // 2
+    F8 = F - rest + (half if 0 < rest <= half and half >= MIN_TILE else q if rest else 0)
     dd = np.zeros(F8, dtype=np.uint64)
     for i in range(f):
         for jc in range(f * c):

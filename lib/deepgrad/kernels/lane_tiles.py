@@ -137,7 +137,8 @@ def dw_q4(xr, c, dout, dd, sp, pad, xp, acc, dwT_parts):
     the upstream gradient and 4 broadcast inputs feed 4 multiply-adds, summed over all
     P positions before the tile is added to ``dwT_parts`` (``acc`` in registers: no
     views of local arrays in this loop either). ``dd`` has zero offsets past the F real
-    taps, up to a multiple of 4, so the last tile runs into rows F.. of ``dwT_parts``,
+    taps, up to F8 (``conv._lane_tables``): a multiple of 4, or of 4 plus a last tile
+    of 2 when that covers the rest; the last tile runs into rows F.. of ``dwT_parts``,
     which the caller drops.
     """
     m = xr.shape[0]
@@ -146,6 +147,7 @@ def dw_q4(xr, c, dout, dd, sp, pad, xp, acc, dwT_parts):
     P = sp.shape[0]
     nparts = xp.shape[0]
     dout4 = dout.reshape(m, P, KB, LANES)
+    FQ = F8 - F8 % 4  # the taps of the full tiles; a tile of 2 does the rest
     for part in prange(nparts):
         for kb in range(KB):
             for kk in range(F8):
@@ -154,7 +156,7 @@ def dw_q4(xr, c, dout, dd, sp, pad, xp, acc, dwT_parts):
         for n in range(part * m // nparts, (part + 1) * m // nparts):
             pad_example(xr, n, c, pad, xp, part)
             for kb in range(KB):
-                for k0 in range(0, F8, 4):
+                for k0 in range(0, FQ, 4):
                     d0 = dd[k0 + 0]
                     d1 = dd[k0 + 1]
                     d2 = dd[k0 + 2]
@@ -179,6 +181,24 @@ def dw_q4(xr, c, dout, dd, sp, pad, xp, acc, dwT_parts):
                         dwT_parts[part, kb, k0 + 1, l] += acc[part, 1, l]
                         dwT_parts[part, kb, k0 + 2, l] += acc[part, 2, l]
                         dwT_parts[part, kb, k0 + 3, l] += acc[part, 3, l]
+                if FQ < F8:
+                    k0 = FQ
+                    d0 = dd[k0 + 0]
+                    d1 = dd[k0 + 1]
+                    for j in range(2):
+                        for l in range(LANES):
+                            acc[part, j, l] = 0.0
+                    for p in range(P):
+                        s = sp[p]
+                        x0 = xp[part, s + d0]
+                        x1 = xp[part, s + d1]
+                        for l in range(LANES):
+                            g = dout4[n, p, kb, l]
+                            acc[part, 0, l] += x0 * g
+                            acc[part, 1, l] += x1 * g
+                    for l in range(LANES):  # one vector per row (see the forward's end)
+                        dwT_parts[part, kb, k0 + 0, l] += acc[part, 0, l]
+                        dwT_parts[part, kb, k0 + 1, l] += acc[part, 1, l]
 
 
 @njit(cache=True, parallel=True, fastmath=FASTMATH)
@@ -387,7 +407,8 @@ def dw_q8(xr, c, dout, dd, sp, pad, xp, acc, dwT_parts):
     the upstream gradient and 8 broadcast inputs feed 8 multiply-adds, summed over all
     P positions before the tile is added to ``dwT_parts`` (``acc`` in registers: no
     views of local arrays in this loop either). ``dd`` has zero offsets past the F real
-    taps, up to a multiple of 8, so the last tile runs into rows F.. of ``dwT_parts``,
+    taps, up to F8 (``conv._lane_tables``): a multiple of 8, or of 8 plus a last tile
+    of 4 when that covers the rest; the last tile runs into rows F.. of ``dwT_parts``,
     which the caller drops.
     """
     m = xr.shape[0]
@@ -396,6 +417,7 @@ def dw_q8(xr, c, dout, dd, sp, pad, xp, acc, dwT_parts):
     P = sp.shape[0]
     nparts = xp.shape[0]
     dout4 = dout.reshape(m, P, KB, LANES)
+    FQ = F8 - F8 % 8  # the taps of the full tiles; a tile of 4 does the rest
     for part in prange(nparts):
         for kb in range(KB):
             for kk in range(F8):
@@ -404,7 +426,7 @@ def dw_q8(xr, c, dout, dd, sp, pad, xp, acc, dwT_parts):
         for n in range(part * m // nparts, (part + 1) * m // nparts):
             pad_example(xr, n, c, pad, xp, part)
             for kb in range(KB):
-                for k0 in range(0, F8, 8):
+                for k0 in range(0, FQ, 8):
                     d0 = dd[k0 + 0]
                     d1 = dd[k0 + 1]
                     d2 = dd[k0 + 2]
@@ -445,6 +467,32 @@ def dw_q8(xr, c, dout, dd, sp, pad, xp, acc, dwT_parts):
                         dwT_parts[part, kb, k0 + 5, l] += acc[part, 5, l]
                         dwT_parts[part, kb, k0 + 6, l] += acc[part, 6, l]
                         dwT_parts[part, kb, k0 + 7, l] += acc[part, 7, l]
+                if FQ < F8:
+                    k0 = FQ
+                    d0 = dd[k0 + 0]
+                    d1 = dd[k0 + 1]
+                    d2 = dd[k0 + 2]
+                    d3 = dd[k0 + 3]
+                    for j in range(4):
+                        for l in range(LANES):
+                            acc[part, j, l] = 0.0
+                    for p in range(P):
+                        s = sp[p]
+                        x0 = xp[part, s + d0]
+                        x1 = xp[part, s + d1]
+                        x2 = xp[part, s + d2]
+                        x3 = xp[part, s + d3]
+                        for l in range(LANES):
+                            g = dout4[n, p, kb, l]
+                            acc[part, 0, l] += x0 * g
+                            acc[part, 1, l] += x1 * g
+                            acc[part, 2, l] += x2 * g
+                            acc[part, 3, l] += x3 * g
+                    for l in range(LANES):  # one vector per row (see the forward's end)
+                        dwT_parts[part, kb, k0 + 0, l] += acc[part, 0, l]
+                        dwT_parts[part, kb, k0 + 1, l] += acc[part, 1, l]
+                        dwT_parts[part, kb, k0 + 2, l] += acc[part, 2, l]
+                        dwT_parts[part, kb, k0 + 3, l] += acc[part, 3, l]
 
 
 @njit(cache=True, parallel=True, fastmath=FASTMATH)

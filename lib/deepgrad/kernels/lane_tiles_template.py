@@ -12,8 +12,9 @@ picks the width for the CPU Numba compiles for and the dtype.
 
 Template rules: ``{Q}`` is the tile width and ``{H}`` half of it; a line containing
 ``@`` is repeated once per tile member a = 0 .. Q-1 with ``@`` replaced by a; a line
-``<forward tile W>`` is replaced by :data:`FORWARD_TILE` rendered for width W (the
-forward's full tiles and its last half tile). Nothing else is rewritten, so the rendered
+``<forward tile W>`` or ``<dw tile W>`` is replaced by :data:`FORWARD_TILE` or
+:data:`DW_TILE` rendered for width W (a kernel's full tiles and its last half tile are
+the same code). Nothing else is rewritten, so the rendered
 module reads like hand-written code.
 
 Regenerate after an edit: ``python -m deepgrad.kernels.lane_tiles_template``
@@ -85,6 +86,24 @@ for l in range(LANES):
     out4[n, q@, kb, l] = acc[part, @, l] + bl
 '''
 
+# One dw tile of {W} taps starting at k0 ("<dw tile W>").
+DW_TILE = '''\
+d@ = dd[k0 + @]
+for j in range({W}):
+    for l in range(LANES):
+        acc[part, j, l] = 0.0
+for p in range(P):
+    s = sp[p]
+    x@ = xp[part, s + d@]
+    for l in range(LANES):
+        g = dout4[n, p, kb, l]
+        acc[part, @, l] += x@ * g
+for l in range(LANES):  # one vector per row (see the forward's end)
+    dwT_parts[part, kb, k0 + @, l] += acc[part, @, l]
+'''
+
+SUBTEMPLATES = {"forward": FORWARD_TILE, "dw": DW_TILE}
+
 TEMPLATE = '''
 
 @njit(cache=True, parallel=True, fastmath=FASTMATH)
@@ -142,7 +161,8 @@ def dw_q{Q}(xr, c, dout, dd, sp, pad, xp, acc, dwT_parts):
     the upstream gradient and {Q} broadcast inputs feed {Q} multiply-adds, summed over all
     P positions before the tile is added to ``dwT_parts`` (``acc`` in registers: no
     views of local arrays in this loop either). ``dd`` has zero offsets past the F real
-    taps, up to a multiple of {Q}, so the last tile runs into rows F.. of ``dwT_parts``,
+    taps, up to F8 (``conv._lane_tables``): a multiple of {Q}, or of {Q} plus a last tile
+    of {H} when that covers the rest; the last tile runs into rows F.. of ``dwT_parts``,
     which the caller drops.
     """
     m = xr.shape[0]
@@ -151,6 +171,7 @@ def dw_q{Q}(xr, c, dout, dd, sp, pad, xp, acc, dwT_parts):
     P = sp.shape[0]
     nparts = xp.shape[0]
     dout4 = dout.reshape(m, P, KB, LANES)
+    FQ = F8 - F8 % {Q}  # the taps of the full tiles; a tile of {H} does the rest
     for part in prange(nparts):
         for kb in range(KB):
             for kk in range(F8):
@@ -159,19 +180,11 @@ def dw_q{Q}(xr, c, dout, dd, sp, pad, xp, acc, dwT_parts):
         for n in range(part * m // nparts, (part + 1) * m // nparts):
             pad_example(xr, n, c, pad, xp, part)
             for kb in range(KB):
-                for k0 in range(0, F8, {Q}):
-                    d@ = dd[k0 + @]
-                    for j in range({Q}):
-                        for l in range(LANES):
-                            acc[part, j, l] = 0.0
-                    for p in range(P):
-                        s = sp[p]
-                        x@ = xp[part, s + d@]
-                        for l in range(LANES):
-                            g = dout4[n, p, kb, l]
-                            acc[part, @, l] += x@ * g
-                    for l in range(LANES):  # one vector per row (see the forward's end)
-                        dwT_parts[part, kb, k0 + @, l] += acc[part, @, l]
+                for k0 in range(0, FQ, {Q}):
+                    <dw tile {Q}>
+                if FQ < F8:
+                    k0 = FQ
+                    <dw tile {H}>
 
 
 @njit(cache=True, parallel=True, fastmath=FASTMATH)
@@ -247,14 +260,14 @@ def _expand(lines, width: int) -> list[str]:
 
 def render_kernels(q: int) -> str:
     """:data:`TEMPLATE` for tile width ``q`` (``{H}`` is half of it), with each
-    ``<forward tile W>`` line replaced by :data:`FORWARD_TILE` for width W, indented
-    as that line."""
+    ``<NAME tile W>`` line replaced by ``SUBTEMPLATES[NAME]`` for width W, indented as
+    that line."""
     lines = []
     for line in TEMPLATE.replace("{Q}", str(q)).replace("{H}", str(q // 2)).splitlines():
-        tile = re.fullmatch(r"(\s*)<forward tile (\d+)>", line)
+        tile = re.fullmatch(r"(\s*)<(\w+) tile (\d+)>", line)
         if tile:
-            indent, width = tile[1], int(tile[2])
-            body = FORWARD_TILE.replace("{W}", str(width)).splitlines()
+            indent, width = tile[1], int(tile[3])
+            body = SUBTEMPLATES[tile[2]].replace("{W}", str(width)).splitlines()
             lines.extend(indent + t for t in _expand(body, width))
         else:
             lines.extend(_expand([line], q))
