@@ -133,6 +133,8 @@ def test_vector_registers_follow_numba_cpu_features():
     ((3, 3, 3, 2), (16, 2, 2, 2), 0),     # P = 4: the half tile alone
     ((3, 32, 32, 3), (16, 3, 3, 3), 1),   # 3x3 layer: 27 taps, dw tiles 8 + 8 + 8 + 4
     ((2, 5, 5, 1), (16, 2, 2, 1), 0),     # 4 taps: the dw half tile alone
+    ((1, 1, 1, 2), (16, 2, 2, 2), 1),     # 8 taps, P = 4: no half tile runs, but Numba
+                                          # hoists its reads (bounds check: in bounds)
     ((2, 7, 9, 2), (32, 3, 3, 2), 1),     # two blocks of 16 filters, P = 63
     ((3, 2, 3, 1), (16, 2, 2, 1), 0),     # P = 2 < one register tile
     ((3, 14, 14, 16), (32, 5, 5, 16), 0),  # the course CNN's conv2: dx by dx_q*

@@ -103,7 +103,7 @@ def forward_q4(xr, c, wT, bT, dd, sp, pad, out4, xp, acc):
                         out4[n, q2, kb, l] = acc[part, 2, l] + bl
                         out4[n, q3, kb, l] = acc[part, 3, l] + bl
                 if PQ < P:
-                    p0 = P - 2
+                    p0 = max(0, P - 2)  # hoisted out of the if (see DW_TILE): never < 0
                     s0 = sp[min(p0 + 0, P - 1)]
                     s1 = sp[min(p0 + 1, P - 1)]
                     for a in range(2):
@@ -157,10 +157,10 @@ def dw_q4(xr, c, dout, dd, sp, pad, xp, acc, dwT_parts):
             pad_example(xr, n, c, pad, xp, part)
             for kb in range(KB):
                 for k0 in range(0, FQ, 4):
-                    d0 = dd[k0 + 0]
-                    d1 = dd[k0 + 1]
-                    d2 = dd[k0 + 2]
-                    d3 = dd[k0 + 3]
+                    d0 = dd[min(k0 + 0, F8 - 1)]
+                    d1 = dd[min(k0 + 1, F8 - 1)]
+                    d2 = dd[min(k0 + 2, F8 - 1)]
+                    d3 = dd[min(k0 + 3, F8 - 1)]
                     for j in range(4):
                         for l in range(LANES):
                             acc[part, j, l] = 0.0
@@ -183,8 +183,8 @@ def dw_q4(xr, c, dout, dd, sp, pad, xp, acc, dwT_parts):
                         dwT_parts[part, kb, k0 + 3, l] += acc[part, 3, l]
                 if FQ < F8:
                     k0 = FQ
-                    d0 = dd[k0 + 0]
-                    d1 = dd[k0 + 1]
+                    d0 = dd[min(k0 + 0, F8 - 1)]
+                    d1 = dd[min(k0 + 1, F8 - 1)]
                     for j in range(2):
                         for l in range(LANES):
                             acc[part, j, l] = 0.0
@@ -363,7 +363,7 @@ def forward_q8(xr, c, wT, bT, dd, sp, pad, out4, xp, acc):
                         out4[n, q6, kb, l] = acc[part, 6, l] + bl
                         out4[n, q7, kb, l] = acc[part, 7, l] + bl
                 if PQ < P:
-                    p0 = P - 4
+                    p0 = max(0, P - 4)  # hoisted out of the if (see DW_TILE): never < 0
                     s0 = sp[min(p0 + 0, P - 1)]
                     s1 = sp[min(p0 + 1, P - 1)]
                     s2 = sp[min(p0 + 2, P - 1)]
@@ -427,14 +427,14 @@ def dw_q8(xr, c, dout, dd, sp, pad, xp, acc, dwT_parts):
             pad_example(xr, n, c, pad, xp, part)
             for kb in range(KB):
                 for k0 in range(0, FQ, 8):
-                    d0 = dd[k0 + 0]
-                    d1 = dd[k0 + 1]
-                    d2 = dd[k0 + 2]
-                    d3 = dd[k0 + 3]
-                    d4 = dd[k0 + 4]
-                    d5 = dd[k0 + 5]
-                    d6 = dd[k0 + 6]
-                    d7 = dd[k0 + 7]
+                    d0 = dd[min(k0 + 0, F8 - 1)]
+                    d1 = dd[min(k0 + 1, F8 - 1)]
+                    d2 = dd[min(k0 + 2, F8 - 1)]
+                    d3 = dd[min(k0 + 3, F8 - 1)]
+                    d4 = dd[min(k0 + 4, F8 - 1)]
+                    d5 = dd[min(k0 + 5, F8 - 1)]
+                    d6 = dd[min(k0 + 6, F8 - 1)]
+                    d7 = dd[min(k0 + 7, F8 - 1)]
                     for j in range(8):
                         for l in range(LANES):
                             acc[part, j, l] = 0.0
@@ -469,10 +469,10 @@ def dw_q8(xr, c, dout, dd, sp, pad, xp, acc, dwT_parts):
                         dwT_parts[part, kb, k0 + 7, l] += acc[part, 7, l]
                 if FQ < F8:
                     k0 = FQ
-                    d0 = dd[k0 + 0]
-                    d1 = dd[k0 + 1]
-                    d2 = dd[k0 + 2]
-                    d3 = dd[k0 + 3]
+                    d0 = dd[min(k0 + 0, F8 - 1)]
+                    d1 = dd[min(k0 + 1, F8 - 1)]
+                    d2 = dd[min(k0 + 2, F8 - 1)]
+                    d3 = dd[min(k0 + 3, F8 - 1)]
                     for j in range(4):
                         for l in range(LANES):
                             acc[part, j, l] = 0.0

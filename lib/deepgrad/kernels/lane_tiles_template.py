@@ -86,9 +86,12 @@ for l in range(LANES):
     out4[n, q@, kb, l] = acc[part, @, l] + bl
 '''
 
-# One dw tile of {W} taps starting at k0 ("<dw tile W>").
+# One dw tile of {W} taps starting at k0 ("<dw tile W>"). The reads of ``dd`` are clamped
+# because Numba's parfor pass hoists loop-invariant reads out of the prange body, out of
+# their ``if`` too: the half tile's ``dd[FQ + a]`` ran, and read past the end, even when
+# there was no half tile (the bounds-check test caught it).
 DW_TILE = '''\
-d@ = dd[k0 + @]
+d@ = dd[min(k0 + @, F8 - 1)]
 for j in range({W}):
     for l in range(LANES):
         acc[part, j, l] = 0.0
@@ -147,7 +150,7 @@ def forward_q{Q}(xr, c, wT, bT, dd, sp, pad, out4, xp, acc):
                     p0 = max(0, min(pb, P - {Q}))
                     <forward tile {Q}>
                 if PQ < P:
-                    p0 = P - {H}
+                    p0 = max(0, P - {H})  # hoisted out of the if (see DW_TILE): never < 0
                     <forward tile {H}>
 
 
