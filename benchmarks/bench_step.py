@@ -155,7 +155,8 @@ def lib_parts(X, y, params):
             "pool2 backward": lambda: layers.max_pool_backward(dp2, cp2),
             "conv2 backward": lambda: layers.conv_backward(dz2, c2),
             "pool1 backward": lambda: layers.max_pool_backward(dp1, cp1),
-            "conv1 backward": lambda: layers.conv_backward(dz1, c1),
+            # the no-dX step's (PyTorch's part skips dx there too)
+            "conv1 backward": lambda: layers.conv_backward(dz1, c1, need_dx=False),
             "glue alone": glue}
 
 
@@ -376,7 +377,9 @@ def tables(rounds, threads, have_torch):
         parts.append(row(part, lambda n, d, who, part=part: t.get((n, d, who, part))))
     layer_sum = lambda n, d, who: (sum(t[n, d, who, p] for p in PARTS)  # noqa: E731
                                    if (n, d, who, PARTS[0]) in t else None)
-    step = lambda n, d, who: t.get((n, d, who, "step"))  # noqa: E731
+    # the parts are those of the step without dX, on both sides
+    step = lambda n, d, who: t.get((n, d, "lib no dX" if who == "lib" else who,  # noqa: E731
+                                    "step"))
     parts.append(row("**layers, sum**", layer_sum))
     parts.append(row("**whole step**", step))
     parts.append(row("**glue = step - layers**",
@@ -443,7 +446,7 @@ def report(repeats: int, rounds: int = 3, threads: int | None = None) -> tuple[s
         "as PyTorch's does. PyTorch: the same network in `torch.nn` on NCHW tensors, "
         "`zero_grad()`, `cross_entropy`, `loss.backward()`. The last three columns compare "
         "both with dX (PyTorch: `requires_grad` on the input). The parts table below is of "
-        "the step with dX. Both compute the same loss and gradients from the same weights "
+        "the step without dX, on both sides. Both compute the same loss and gradients from the same weights "
         f"before timing (largest relative error, 2-norm: {agree}). Milliseconds per step, "
         f"median of {rounds} rounds of {repeats} steps; every row and part below took turns "
         "in one process. N threads: Numba, PyTorch and NumPy's OpenBLAS each on N; idle "
