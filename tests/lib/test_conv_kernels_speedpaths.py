@@ -183,3 +183,19 @@ def test_lane_paths_under_numba_disable_jit():
     dx, dw, _ = layers.conv_backward(np.sin(o), c)
     got = [float(v) for v in res.stdout.split()]
     np.testing.assert_allclose(got, [o.sum(), dx.sum(), dw.sum()], rtol=1e-4)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_scratch_parts_start_on_their_own_cache_lines(dtype):
+    """Two threads' parts never share a cache line; a row of 16 lanes is one aligned
+    vector (docs/kernels.md: a shared line made a forward 2x slower on 2 threads)."""
+    for row_items in [(1,), (5, 128), (1024, 8 * 16, 3)]:
+        arrays = kconv._scratch(dtype, 3, *row_items, zero=True)
+        ends = []
+        for a, n in zip(arrays, row_items):
+            assert a.dtype == dtype and a.shape[0] == 3 and a.shape[1] >= n
+            assert a.ctypes.data % kconv.CACHE_LINE == 0
+            assert a.strides[0] % kconv.CACHE_LINE == 0 and a.flags.c_contiguous
+            assert not a.any()
+            ends.append((a.ctypes.data, a.ctypes.data + a.nbytes))
+        assert all(e0 <= s1 for (_, e0), (s1, _) in zip(ends, ends[1:]))  # no overlap
